@@ -1,0 +1,55 @@
+# Two commands matter: `make run` (demo server on :8000) and `make test` (lint + whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PG_URL ?= postgres://postgres@127.0.0.1:5432
+PG_TEST_DB ?= movie_api_ci
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-postgres serve lint format bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.runtime-installed: requirements.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+run: $(VENV)/.runtime-installed
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
+	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	DATABASE_URL= $(VENV)/bin/pytest --create-db -q
+
+# A fresh database on the local PostgreSQL server, then the whole suite against it.
+test-postgres: $(VENV)/.dev-installed
+	$(PY) scripts/recreate_pg_db.py "$(PG_URL)" "$(PG_TEST_DB)"
+	DATABASE_URL=$(PG_URL)/$(PG_TEST_DB) $(VENV)/bin/pytest --create-db -q
+
+# Production-like: gunicorn, debug off, static files through whitenoise.
+serve: $(VENV)/.runtime-installed
+	@test -n "$$DJANGO_SECRET_KEY" || { echo "DJANGO_SECRET_KEY must be set for make serve"; exit 1; }
+	DJANGO_DEBUG=0 $(PY) manage.py collectstatic --noinput -v 0
+	DJANGO_DEBUG=0 $(PY) manage.py migrate --noinput
+	DJANGO_DEBUG=0 $(VENV)/bin/gunicorn -c gunicorn.conf.py movie_api.wsgi:application
+
+lint: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(VENV)/.dev-installed
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3* test_db.sqlite3*

@@ -1,0 +1,46 @@
+"""Registration, the caller's profile and logout. Token views come from simplejwt."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, permissions, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from movie_api.exceptions import DomainError
+
+from .serializers import LogoutSerializer, MeSerializer, RegisterSerializer
+
+
+class InvalidRefreshToken(DomainError):
+    code = "token_not_valid"
+    message = "The refresh token is invalid, expired or not yours."
+
+
+class RegisterView(generics.CreateAPIView):
+    serializer_class = RegisterSerializer
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "register"
+
+
+class MeView(generics.RetrieveAPIView):
+    serializer_class = MeSerializer
+
+    def get_object(self):
+        return self.request.user
+
+
+class LogoutView(APIView):
+    @extend_schema(request=LogoutSerializer, responses={205: None})
+    def post(self, request):
+        serializer = LogoutSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            token = RefreshToken(serializer.validated_data["refresh"])
+        except TokenError as exc:
+            raise InvalidRefreshToken() from exc
+        if str(token.payload.get("user_id")) != str(request.user.pk):
+            raise InvalidRefreshToken()
+        token.blacklist()
+        return Response(status=status.HTTP_205_RESET_CONTENT)

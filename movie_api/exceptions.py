@@ -1,0 +1,169 @@
+"""DomainError, the one JSON error envelope, and JSON 404/500 handlers for /api/.
+
+Every error response looks like::
+
+    {"error": {"code": "seats_unavailable", "message": "...", "fields": {}, "details": {}}}
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, OperationalError
+from django.db.models import ProtectedError, RestrictedError
+from django.http import JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class DomainError(Exception):
+    """A business rule said no. Services raise these; the handler turns them into HTTP."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    code: str = "domain_error"
+    message: str = "The request could not be completed."
+    retry_after: int | None = None
+
+    def __init__(self, message: str | None = None, **details: Any) -> None:
+        self.message = message or self.message
+        self.details = details
+        super().__init__(self.message)
+
+
+def error_body(code: str, message: str, *, fields=None, details=None) -> dict:
+    return {
+        "error": {
+            "code": code,
+            "message": message,
+            "fields": fields or {},
+            "details": details or {},
+        }
+    }
+
+
+def _first_message(data: Any) -> str | None:
+    if isinstance(data, dict):
+        for value in data.values():
+            found = _first_message(value)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for value in data:
+            found = _first_message(value)
+            if found:
+                return found
+    elif data:
+        return str(data)
+    return None
+
+
+# PostgreSQL SQLSTATEs that mean "someone else holds what you need": retry later.
+_CONTENTION_SQLSTATES = {"55P03", "40P01", "40001", "57014"}
+
+
+def _is_contention(exc: OperationalError) -> bool:
+    cause = exc.__cause__
+    sqlstate = getattr(cause, "sqlstate", None)
+    if sqlstate in _CONTENTION_SQLSTATES:
+        return True
+    return "database is locked" in str(exc).lower()
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response | None:
+    """DRF's EXCEPTION_HANDLER: every known error becomes the one envelope."""
+    if isinstance(exc, DomainError):
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return Response(
+            error_body(exc.code, exc.message, details=exc.details),
+            status=exc.status_code,
+            headers=headers,
+        )
+    if isinstance(exc, ProtectedError | RestrictedError):
+        return Response(
+            error_body(
+                "protected",
+                "This object is referenced by reservations and cannot be deleted.",
+            ),
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, IntegrityError):
+        logger.warning("Integrity conflict mapped to 409: %s", exc)
+        return Response(
+            error_body("conflict", "The request conflicts with the current state."),
+            status=status.HTTP_409_CONFLICT,
+        )
+    if isinstance(exc, OperationalError):
+        if _is_contention(exc):
+            return Response(
+                error_body("busy", "The resource is busy; please retry shortly."),
+                status=status.HTTP_409_CONFLICT,
+                headers={"Retry-After": "1"},
+            )
+        logger.error("Database unavailable: %s", exc)
+        return Response(
+            error_body(
+                "service_unavailable", "The database is unavailable; retry shortly."
+            ),
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "1"},
+        )
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # unexpected: let it propagate to be logged and become a 500
+
+    if isinstance(exc, exceptions.ValidationError):
+        data = exc.detail
+        fields = data if isinstance(data, dict) else {"non_field_errors": data}
+        message = _first_message(data) or "Invalid input."
+        response.data = error_body("invalid", message, fields=fields)
+        return response
+
+    detail = getattr(exc, "detail", None)
+    code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    if isinstance(exc, exceptions.NotFound):
+        code = "not_found"
+    message = _first_message(detail) or str(exc)
+    response.data = error_body(str(code), message)
+    return response
+
+
+def api_not_found(request, exception=None, *args, **kwargs) -> JsonResponse:
+    return JsonResponse(
+        error_body("not_found", f"No endpoint or object at {request.path}."),
+        status=status.HTTP_404_NOT_FOUND,
+    )
+
+
+def handler404(request, exception=None):
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
+def handler500(request):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("server_error", "Internal server error."),
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    from django.views.defaults import server_error
+
+    return server_error(request)
+
+
+def handler400(request, exception=None):
+    if request.path.startswith("/api/"):
+        return JsonResponse(
+            error_body("bad_request", "Bad request."),
+            status=status.HTTP_400_BAD_REQUEST,
+        )
+    from django.views.defaults import bad_request
+
+    return bad_request(request, exception)

@@ -1,0 +1,25 @@
+"""Root URLconf: each app is mounted under /api/."""
+
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .exceptions import api_not_found
+from .views import HealthView
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/auth/", include("accounts.urls")),
+    path("api/", include("movies.urls")),
+    path("api/", include("theaters.urls")),
+    path("api/", include("reservations.urls")),
+    path("api/", include("showtimes.urls")),
+    path("api/health/", HealthView.as_view(), name="health"),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    re_path(r"^api/", api_not_found),
+]
+
+handler400 = "movie_api.exceptions.handler400"
+handler404 = "movie_api.exceptions.handler404"
+handler500 = "movie_api.exceptions.handler500"

@@ -1,0 +1,15 @@
+"""WSGI entry point. The URLconf is loaded eagerly so every worker is warm before its first request."""
+
+import os
+
+from django.core.wsgi import get_wsgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "movie_api.settings")
+
+application = get_wsgi_application()
+
+# Import the URLconf (and with it every view) now, not on the first request, so a
+# freshly forked worker answers as fast as the others (shared/NOTES-concurrency.md).
+from django.urls import get_resolver  # noqa: E402
+
+get_resolver().url_patterns  # noqa: B018

@@ -1,0 +1,20 @@
+"""Admin for movies."""
+
+from django.contrib import admin
+
+from .models import Movie
+
+
+@admin.register(Movie)
+class MovieAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "director",
+        "genre",
+        "rating",
+        "release_date",
+        "duration_minutes",
+    )
+    list_filter = ("genre", "rating", "language")
+    search_fields = ("title", "director", "synopsis")
+    date_hierarchy = "release_date"

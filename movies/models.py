@@ -1,0 +1,29 @@
+"""Movies in the catalogue."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class Movie(models.Model):
+    title = models.CharField(max_length=200)
+    synopsis = models.TextField(blank=True)
+    director = models.CharField(max_length=200, blank=True)
+    genre = models.CharField(max_length=50, blank=True, db_index=True)
+    language = models.CharField(max_length=50, blank=True)
+    rating = models.CharField(max_length=10, blank=True, help_text="e.g. PG-13")
+    release_date = models.DateField(null=True, blank=True)
+    duration_minutes = models.PositiveSmallIntegerField()
+    poster_url = models.URLField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=600),
+                name="movie_duration_1_600",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

@@ -1,0 +1,21 @@
+"""Movie CRUD: anyone reads, catalogue managers write."""
+
+from rest_framework import filters, viewsets
+from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
+
+from .filters import MovieFilterSet
+from .models import Movie
+from .serializers import MovieSerializer
+
+
+class MovieViewSet(viewsets.ModelViewSet):
+    queryset = Movie.objects.order_by("title", "id")
+    serializer_class = MovieSerializer
+    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    filterset_class = MovieFilterSet
+    filter_backends = [
+        *viewsets.ModelViewSet.filter_backends,
+        filters.SearchFilter,
+    ]
+    search_fields = ["title", "director", "synopsis"]
+    ordering_fields = ["title", "release_date", "duration_minutes", "created_at", "id"]

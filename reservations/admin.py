@@ -1,0 +1,76 @@
+"""Admin for reservations: read-only seats and tickets, cancel through the service."""
+
+from django.contrib import admin, messages
+
+from movie_api.exceptions import DomainError
+
+from . import services
+from .models import Reservation, ReservedSeat, Ticket
+
+
+class ReservedSeatInline(admin.TabularInline):
+    model = ReservedSeat
+    fields = ("seat", "price", "is_active", "held_until")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class TicketInline(admin.TabularInline):
+    model = Ticket
+    fields = ("code", "seat", "is_void", "checked_in_at")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Reservation)
+class ReservationAdmin(admin.ModelAdmin):
+    list_display = ("code", "user", "showtime", "status", "total_price", "created_at")
+    list_filter = ("status", "created_at", "showtime__screen__theater")
+    search_fields = ("code", "user__username", "user__email")
+    date_hierarchy = "created_at"
+    list_select_related = (
+        "user",
+        "showtime",
+        "showtime__movie",
+        "showtime__screen__theater",
+    )
+    raw_id_fields = ("showtime", "user")
+    readonly_fields = (
+        "user",
+        "showtime",
+        "status",
+        "code",
+        "total_price",
+        "expires_at",
+        "created_at",
+        "confirmed_at",
+        "cancelled_at",
+        "refund_amount",
+        "payment_reference",
+    )
+    inlines = [ReservedSeatInline, TicketInline]
+    actions = ["cancel_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description="Cancel selected reservations", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        done = 0
+        for reservation in queryset:
+            try:
+                services.cancel_reservation(reservation=reservation, actor=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(
+                    request, f"{reservation.code}: {exc.message}", messages.WARNING
+                )
+        self.message_user(request, f"Cancelled {done} reservation(s).")

@@ -1,0 +1,72 @@
+"""Booking rule violations, each with its HTTP status and machine-readable code."""
+
+from rest_framework import status
+
+from movie_api.exceptions import DomainError
+
+
+class SeatsUnavailable(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "seats_unavailable"
+    message = "Some of the requested seats are no longer available."
+
+
+class UnknownSeats(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "unknown_seats"
+    message = "Some seat labels do not exist on this showtime's screen."
+
+
+class InvalidSeatSelection(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "invalid_seats"
+    message = "The seat selection is not valid."
+
+
+class ShowtimeClosed(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "showtime_closed"
+    message = "This showtime has started or was cancelled; it can no longer be booked."
+
+
+class HoldExpired(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "hold_expired"
+    message = "The hold on these seats has expired; please select seats again."
+
+
+class ReservationNotHeld(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "reservation_not_held"
+    message = "Only a held reservation can be changed or purchased."
+
+
+class ReservationNotActive(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "reservation_not_active"
+    message = "This reservation is already cancelled or expired."
+
+
+class CancellationClosed(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "cancellation_closed"
+    message = "It is too close to the showtime to cancel this purchase."
+
+
+class PaymentDeclined(DomainError):
+    status_code = status.HTTP_402_PAYMENT_REQUIRED
+    code = "payment_declined"
+    message = "The payment was declined; the seats are still held for you."
+
+
+class IdempotencyKeyMismatch(DomainError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    code = "idempotency_key_reused"
+    message = "This Idempotency-Key was already used with a different request."
+
+
+class IdempotencyKeyInProgress(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "idempotency_key_in_progress"
+    message = "A request with this Idempotency-Key is still being processed."
+    retry_after = 1

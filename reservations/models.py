@@ -1,0 +1,153 @@
+"""Reservations (holds and purchases), the seats they claim, tickets and idempotency keys."""
+
+from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import models
+from django.db.models import Q
+
+from showtimes.models import Showtime
+from theaters.models import Seat
+
+
+class ReservationStatus(models.TextChoices):
+    HELD = "held", "Held"
+    CONFIRMED = "confirmed", "Confirmed"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+
+
+class Reservation(models.Model):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations"
+    )
+    showtime = models.ForeignKey(
+        Showtime, on_delete=models.PROTECT, related_name="reservations"
+    )
+    status = models.CharField(
+        max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.HELD
+    )
+    code = models.CharField(max_length=12, unique=True)
+    total_price = models.DecimalField(max_digits=10, decimal_places=2)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    refund_amount = models.DecimalField(
+        max_digits=10, decimal_places=2, null=True, blank=True
+    )
+    payment_reference = models.CharField(max_length=100, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["user", "-created_at"], name="reservation_user_created_idx"
+            ),
+            models.Index(
+                fields=["showtime", "status"], name="reservation_showtime_idx"
+            ),
+            models.Index(
+                fields=["status", "expires_at"], name="reservation_status_exp_idx"
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(total_price__gte=0), name="reservation_total_nonneg"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.status})"
+
+
+class ReservedSeatQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class ReservedSeat(models.Model):
+    """One seat claimed by one reservation.
+
+    ``showtime`` is copied from the reservation on purpose: the partial unique index
+    over (showtime, seat) where is_active makes the database refuse a second active
+    claim on a seat. ``held_until`` copies the hold's deadline (NULL once sold), so
+    seat state is read from this one table.
+    """
+
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="reserved_seats"
+    )
+    showtime = models.ForeignKey(
+        Showtime, on_delete=models.PROTECT, related_name="reserved_seats"
+    )
+    seat = models.ForeignKey(
+        Seat, on_delete=models.PROTECT, related_name="reserved_seats"
+    )
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    is_active = models.BooleanField(default=True)
+    held_until = models.DateTimeField(null=True, blank=True)
+
+    objects = ReservedSeatQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reservation_id", "seat_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["showtime", "seat"],
+                condition=Q(is_active=True),
+                name="uniq_reservedseat_showtime_seat",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.seat.label} for {self.reservation.code}"
+
+
+class Ticket(models.Model):
+    reservation = models.ForeignKey(
+        Reservation, on_delete=models.CASCADE, related_name="tickets"
+    )
+    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="tickets")
+    code = models.CharField(max_length=40, unique=True)
+    is_void = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["reservation_id", "seat_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["reservation", "seat"], name="uniq_ticket_reservation_seat"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class IdempotencyKey(models.Model):
+    """A client's Idempotency-Key and the first response to it, kept in the database."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="idempotency_keys",
+    )
+    key = models.CharField(max_length=255)
+    request_hash = models.CharField(max_length=64)
+    is_complete = models.BooleanField(default=False)
+    response_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    response_body = models.JSONField(null=True, blank=True, encoder=DjangoJSONEncoder)
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "key"], name="uniq_idempotency_user_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="idempotency_created_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.key}"

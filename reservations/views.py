@@ -1,0 +1,123 @@
+"""Reservation endpoints and the seat map: HTTP in, service call, HTTP out."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, permissions, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from showtimes.models import Showtime
+
+from . import selectors, services
+from .filters import ReservationFilterSet
+from .idempotency import idempotent
+from .serializers import (
+    PurchaseSerializer,
+    ReservationCreateSerializer,
+    ReservationSerializer,
+    ReservationUpdateSerializer,
+    SeatMapEntrySerializer,
+)
+
+IDEMPOTENCY_PARAM = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Makes the request safe to retry: a repeat replays the first answer.",
+)
+
+
+class ReservationViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.UpdateModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    serializer_class = ReservationSerializer
+    permission_classes = [permissions.IsAuthenticated]
+    filterset_class = ReservationFilterSet
+    ordering_fields = ["created_at", "id"]
+    ordering = ["-created_at", "-id"]
+
+    def get_queryset(self):
+        return selectors.list_reservations(user=self.request.user)
+
+    def _fresh(self, reservation) -> dict:
+        return ReservationSerializer(self.get_queryset().get(pk=reservation.pk)).data
+
+    @extend_schema(
+        request=ReservationCreateSerializer,
+        responses={201: ReservationSerializer},
+        parameters=[IDEMPOTENCY_PARAM],
+    )
+    @idempotent
+    def create(self, request, *args, **kwargs):
+        data = ReservationCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reservation = services.create_reservation(
+            user=request.user,
+            showtime=data.validated_data["showtime"],
+            labels=data.validated_data["seats"],
+        )
+        return Response(self._fresh(reservation), status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=ReservationUpdateSerializer, responses={200: ReservationSerializer}
+    )
+    def update(self, request, *args, **kwargs):
+        reservation = self.get_object()
+        data = ReservationUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        showtime = data.validated_data.get("showtime")
+        if showtime is not None and showtime.pk != reservation.showtime_id:
+            raise ValidationError(
+                {"showtime": ["A reservation's showtime cannot change."]}
+            )
+        reservation = services.change_seats(
+            reservation=reservation, labels=data.validated_data["seats"]
+        )
+        return Response(self._fresh(reservation))
+
+    @extend_schema(
+        request=ReservationUpdateSerializer, responses={200: ReservationSerializer}
+    )
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, **kwargs)
+
+    def perform_destroy(self, instance):
+        services.cancel_reservation(reservation=instance, actor=self.request.user)
+
+    @extend_schema(
+        request=PurchaseSerializer,
+        responses={200: ReservationSerializer},
+        parameters=[IDEMPOTENCY_PARAM],
+    )
+    @action(detail=True, methods=["post"])
+    @idempotent
+    def purchase(self, request, pk=None):
+        reservation = self.get_object()
+        data = PurchaseSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reservation = services.purchase_reservation(
+            reservation=reservation,
+            payment_token=data.validated_data.get("payment_token"),
+        )
+        return Response(self._fresh(reservation))
+
+
+class SeatMapView(APIView):
+    """Every seat of a showtime with its category, price and live status."""
+
+    permission_classes = [permissions.AllowAny]
+
+    @extend_schema(responses={200: SeatMapEntrySerializer(many=True)})
+    def get(self, request, pk: int):
+        showtime = get_object_or_404(
+            Showtime.objects.only("id", "screen_id", "prices"), pk=pk
+        )
+        return Response(selectors.get_seat_map(showtime=showtime))

@@ -1,0 +1,45 @@
+"""Read queries for showtimes, with the joins and the live seat count they need."""
+
+from django.db.models import (
+    Count,
+    F,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from .models import Showtime
+
+
+def _claims_model():
+    # Booking state lives in the reservations app, which points at Showtime. The
+    # catalogue never imports it: the model is reached through the reverse relation.
+    return Showtime._meta.get_field("reserved_seats").related_model
+
+
+def taken_seats_subquery():
+    """Seats of a showtime that are sold or held by an unexpired hold, counted in SQL."""
+    now = timezone.now()
+    claims = (
+        _claims_model()
+        .objects.filter(showtime=OuterRef("pk"), is_active=True)
+        .filter(Q(held_until__isnull=True) | Q(held_until__gt=now))
+        .order_by()
+        .values("showtime")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(claims, output_field=IntegerField()), Value(0))
+
+
+def list_showtimes() -> QuerySet[Showtime]:
+    return (
+        Showtime.objects.select_related("movie", "screen", "screen__theater")
+        .annotate(available_seats=F("screen__capacity") - taken_seats_subquery())
+        .order_by("starts_at", "id")
+    )

@@ -1,0 +1,100 @@
+"""Showtime representation and the shape of its prices."""
+
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+from rest_framework import serializers
+
+from theaters.models import SeatCategory
+
+from .models import Showtime
+
+MAX_PRICE = Decimal("10000")
+
+
+def normalise_prices(value) -> dict[str, str]:
+    if not isinstance(value, dict) or not value:
+        raise serializers.ValidationError(
+            'Expected a non-empty object mapping seat category to price, e.g. {"standard": "10.00"}.'
+        )
+    errors: dict[str, str] = {}
+    prices: dict[str, str] = {}
+    for category, raw in value.items():
+        if category not in SeatCategory.values:
+            errors[category] = (
+                f"Unknown seat category; use one of {', '.join(SeatCategory.values)}."
+            )
+            continue
+        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+            errors[category] = 'Price must be a decimal string such as "10.00".'
+            continue
+        try:
+            price = Decimal(str(raw))
+        except InvalidOperation:
+            errors[category] = 'Price must be a decimal string such as "10.00".'
+            continue
+        if not price.is_finite() or price < 0 or price >= MAX_PRICE:
+            errors[category] = "Price must be between 0.00 and 9999.99."
+        elif price.as_tuple().exponent < -2:
+            errors[category] = "Price has at most 2 decimal places."
+        else:
+            prices[category] = str(price.quantize(Decimal("0.01")))
+    if errors:
+        raise serializers.ValidationError(errors)
+    return prices
+
+
+class PricesField(serializers.JSONField):
+    def to_internal_value(self, data):
+        return normalise_prices(super().to_internal_value(data))
+
+
+class ShowtimeSerializer(serializers.ModelSerializer):
+    theater = serializers.IntegerField(source="screen.theater_id", read_only=True)
+    movie_title = serializers.CharField(source="movie.title", read_only=True)
+    screen_name = serializers.CharField(source="screen.name", read_only=True)
+    theater_name = serializers.CharField(source="screen.theater.name", read_only=True)
+    capacity = serializers.IntegerField(source="screen.capacity", read_only=True)
+    available_seats = serializers.IntegerField(read_only=True)
+    prices = PricesField()
+
+    class Meta:
+        model = Showtime
+        fields = [
+            "id",
+            "movie",
+            "movie_title",
+            "screen",
+            "screen_name",
+            "theater",
+            "theater_name",
+            "starts_at",
+            "ends_at",
+            "prices",
+            "is_cancelled",
+            "capacity",
+            "available_seats",
+            "created_at",
+        ]
+        read_only_fields = ["id", "ends_at", "created_at"]
+
+    def validate_starts_at(self, value):
+        unchanged = self.instance is not None and self.instance.starts_at == value
+        if not unchanged and value <= timezone.now():
+            raise serializers.ValidationError("A showtime cannot start in the past.")
+        return value
+
+    def validate(self, attrs):
+        screen = attrs.get("screen") or getattr(self.instance, "screen", None)
+        prices = attrs.get("prices", getattr(self.instance, "prices", None))
+        if screen is not None and prices is not None:
+            missing = sorted(screen.categories() - set(prices))
+            if missing:
+                raise serializers.ValidationError(
+                    {
+                        "prices": [
+                            f"Missing a price for seat categories: {', '.join(missing)}."
+                        ]
+                    }
+                )
+        return attrs

@@ -1,0 +1,30 @@
+"""Showtime CRUD: anyone reads, catalogue managers write."""
+
+from rest_framework import viewsets
+from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
+
+from . import selectors, services
+from .filters import ShowtimeFilterSet
+from .serializers import ShowtimeSerializer
+
+
+class ShowtimeViewSet(viewsets.ModelViewSet):
+    serializer_class = ShowtimeSerializer
+    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    filterset_class = ShowtimeFilterSet
+    ordering_fields = ["starts_at", "id"]
+    ordering = ["starts_at", "id"]
+    queryset = selectors.list_showtimes()
+
+    def get_queryset(self):
+        return selectors.list_showtimes()
+
+    def perform_create(self, serializer):
+        showtime = services.create_showtime(**serializer.validated_data)
+        serializer.instance = selectors.list_showtimes().get(pk=showtime.pk)
+
+    def perform_update(self, serializer):
+        showtime = services.update_showtime(
+            showtime=serializer.instance, **serializer.validated_data
+        )
+        serializer.instance = selectors.list_showtimes().get(pk=showtime.pk)

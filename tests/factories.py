@@ -1,0 +1,90 @@
+"""factory-boy factories for every model the tests need."""
+
+from datetime import timedelta
+
+import factory
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from accounts.models import BOX_OFFICE, CATALOGUE_MANAGERS, User
+from movies.models import Movie
+from showtimes.models import Showtime
+from showtimes.services import compute_ends_at
+from theaters import services as theater_services
+from theaters.models import Screen, Theater
+
+DEFAULT_LAYOUT = [
+    {"row": "A", "seats": 10, "category": "standard"},
+    {"row": "B", "seats": 10, "category": "standard"},
+    {"row": "C", "seats": 8, "category": "premium"},
+]
+DEFAULT_PRICES = {"standard": "10.00", "premium": "15.50"}
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.com")
+    password = factory.PostGenerationMethodCall("set_password", "Str0ng-pass!")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        names = {"manager": CATALOGUE_MANAGERS, "box_office": BOX_OFFICE}
+        for role in extracted or []:
+            self.groups.add(Group.objects.get(name=names[role]))
+        if create:
+            self.save()
+
+
+class MovieFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Movie
+
+    title = factory.Sequence(lambda n: f"Movie {n}")
+    director = "Jane Doe"
+    genre = "drama"
+    language = "English"
+    rating = "PG-13"
+    duration_minutes = 120
+
+
+class TheaterFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Theater
+
+    name = factory.Sequence(lambda n: f"Cinema {n}")
+    location = "1 Main Street"
+    city = "Springfield"
+
+
+class ScreenFactory(factory.django.DjangoModelFactory):
+    """Goes through the service so the seats exist, as they do through the API."""
+
+    class Meta:
+        model = Screen
+
+    theater = factory.SubFactory(TheaterFactory)
+    name = factory.Sequence(lambda n: f"Screen {n}")
+    layout = factory.LazyFunction(lambda: [dict(row) for row in DEFAULT_LAYOUT])
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        return theater_services.create_screen(**kwargs)
+
+
+class ShowtimeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Showtime
+
+    movie = factory.SubFactory(MovieFactory)
+    screen = factory.SubFactory(ScreenFactory)
+    starts_at = factory.Sequence(
+        lambda n: timezone.now() + timedelta(days=1, hours=4 * n)
+    )
+    ends_at = factory.LazyAttribute(
+        lambda o: compute_ends_at(movie=o.movie, starts_at=o.starts_at)
+    )
+    prices = factory.LazyFunction(lambda: dict(DEFAULT_PRICES))

@@ -1,0 +1,72 @@
+"""Admin for theaters, screens and seats."""
+
+from django import forms
+from django.contrib import admin
+
+from . import services
+from .models import Screen, Seat, Theater
+from .serializers import ScreenSerializer
+
+
+class ScreenInline(admin.TabularInline):
+    model = Screen
+    fields = ("name", "capacity")
+    readonly_fields = ("name", "capacity")
+    extra = 0
+    show_change_link = True
+    can_delete = False
+
+
+@admin.register(Theater)
+class TheaterAdmin(admin.ModelAdmin):
+    list_display = ("name", "city", "location")
+    list_filter = ("city",)
+    search_fields = ("name", "city", "location")
+    inlines = [ScreenInline]
+
+
+class SeatInline(admin.TabularInline):
+    model = Seat
+    fields = ("label", "row", "number", "category")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ScreenAdminForm(forms.ModelForm):
+    class Meta:
+        model = Screen
+        fields = ("theater", "name", "layout")
+
+    def clean_layout(self):
+        layout = self.cleaned_data["layout"]
+        checker = ScreenSerializer().fields["layout"]
+        try:
+            return ScreenSerializer().validate_layout(checker.run_validation(layout))
+        except Exception as exc:  # DRF ValidationError -> form error
+            raise forms.ValidationError(str(getattr(exc, "detail", exc))) from exc
+
+
+@admin.register(Screen)
+class ScreenAdmin(admin.ModelAdmin):
+    form = ScreenAdminForm
+    list_display = ("name", "theater", "capacity")
+    list_filter = ("theater__city", "theater")
+    search_fields = ("name", "theater__name")
+    readonly_fields = ("capacity",)
+    inlines = [SeatInline]
+
+    def save_model(self, request, obj, form, change):
+        # Seats are created and replaced with the layout, so go through the service.
+        if change:
+            services.update_screen(
+                screen=obj, **{f: form.cleaned_data[f] for f in form.changed_data}
+            )
+        else:
+            created = services.create_screen(
+                theater=obj.theater, name=obj.name, layout=obj.layout
+            )
+            obj.pk, obj.capacity = created.pk, created.capacity

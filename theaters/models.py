@@ -1,0 +1,75 @@
+"""Theaters, their screens, and the seats of each screen."""
+
+from django.db import models
+from django.db.models import Q
+
+
+class SeatCategory(models.TextChoices):
+    STANDARD = "standard", "Standard"
+    PREMIUM = "premium", "Premium"
+    RECLINER = "recliner", "Recliner"
+    ACCESSIBLE = "accessible", "Accessible"
+
+
+class Theater(models.Model):
+    name = models.CharField(max_length=200)
+    location = models.CharField(max_length=300, help_text="Street address")
+    city = models.CharField(max_length=100, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.city})"
+
+
+class Screen(models.Model):
+    theater = models.ForeignKey(
+        Theater, on_delete=models.CASCADE, related_name="screens"
+    )
+    name = models.CharField(max_length=100)
+    layout = models.JSONField(
+        help_text='[{"row": "A", "seats": 12, "category": "standard"}]'
+    )
+    capacity = models.PositiveIntegerField(default=0, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["theater_id", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["theater", "name"], name="uniq_screen_theater_name"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.theater.name} / {self.name}"
+
+    def categories(self) -> set[str]:
+        return {row["category"] for row in self.layout}
+
+
+class Seat(models.Model):
+    screen = models.ForeignKey(Screen, on_delete=models.CASCADE, related_name="seats")
+    row = models.CharField(max_length=5)
+    row_index = models.PositiveSmallIntegerField(
+        help_text="Position of the row in the layout"
+    )
+    number = models.PositiveSmallIntegerField()
+    label = models.CharField(max_length=10)
+    category = models.CharField(max_length=20, choices=SeatCategory.choices)
+
+    class Meta:
+        ordering = ["screen_id", "row_index", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["screen", "label"], name="uniq_seat_screen_label"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="seat_number_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
