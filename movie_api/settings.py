@@ -2,6 +2,7 @@
 
 import os
 import sys
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
