@@ -75,6 +75,8 @@ INSTALLED_APPS = [
     "theaters",
     "showtimes",
     "reservations",
+    "tickets",
+    "web",
 ]
 
 MIDDLEWARE = [

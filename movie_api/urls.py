@@ -14,10 +14,12 @@ urlpatterns = [
     path("api/", include("theaters.urls")),
     path("api/", include("reservations.urls")),
     path("api/", include("showtimes.urls")),
+    path("api/", include("tickets.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/", api_not_found),
+    path("", include("web.urls")),
 ]
 
 handler400 = "movie_api.exceptions.handler400"

@@ -1,0 +1,3 @@
+"""Routes for tickets: QR codes, check-in and best-available seats."""
+
+urlpatterns: list = []

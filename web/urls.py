@@ -1,0 +1,3 @@
+"""Routes for the booking page served at /."""
+
+urlpatterns: list = []
