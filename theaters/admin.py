@@ -2,6 +2,9 @@
 
 from django import forms
 from django.contrib import admin
+from rest_framework import serializers
+
+from movie_api.exceptions import DomainError
 
 from . import services
 from .models import Screen, Seat, Theater
@@ -45,9 +48,15 @@ class ScreenAdminForm(forms.ModelForm):
         layout = self.cleaned_data["layout"]
         checker = ScreenSerializer().fields["layout"]
         try:
-            return ScreenSerializer().validate_layout(checker.run_validation(layout))
-        except Exception as exc:  # DRF ValidationError -> form error
-            raise forms.ValidationError(str(getattr(exc, "detail", exc))) from exc
+            layout = ScreenSerializer().validate_layout(checker.run_validation(layout))
+        except serializers.ValidationError as exc:
+            raise forms.ValidationError(str(exc.detail)) from exc
+        if self.instance.pk and layout != self.instance.layout:
+            try:
+                services.check_layout_change(screen=self.instance, layout=layout)
+            except DomainError as exc:
+                raise forms.ValidationError(exc.message) from exc
+        return layout
 
 
 @admin.register(Screen)

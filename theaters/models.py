@@ -14,14 +14,19 @@ class SeatCategory(models.TextChoices):
 class Theater(models.Model):
     name = models.CharField(max_length=200)
     location = models.CharField(max_length=300, help_text="Street address")
-    city = models.CharField(max_length=100, db_index=True)
+    city = models.CharField(
+        max_length=100,
+        blank=True,
+        db_index=True,
+        help_text="Optional when the location already names the city",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["name", "id"]
 
     def __str__(self) -> str:
-        return f"{self.name} ({self.city})"
+        return f"{self.name} ({self.city or self.location})"
 
 
 class Screen(models.Model):

@@ -13,9 +13,21 @@ MAX_ROWS = 52
 class LayoutRowSerializer(serializers.Serializer):
     row = serializers.CharField(max_length=3)
     seats = serializers.IntegerField(min_value=1, max_value=100)
-    category = serializers.ChoiceField(
-        choices=SeatCategory.choices, default=SeatCategory.STANDARD
-    )
+    # Not a field default: DRF skips defaults in partial updates (PATCH), which left
+    # rows without a category; validate_layout fills it in instead.
+    category = serializers.ChoiceField(choices=SeatCategory.choices, required=False)
+
+    def validate(self, attrs):
+        # DRF does not enforce "required" in partial updates, nested rows included;
+        # a row of a layout is never partial.
+        missing = {
+            name: ["This field is required."]
+            for name in ("row", "seats")
+            if name not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
 
     def validate_row(self, value: str) -> str:
         value = value.strip().upper()
@@ -49,6 +61,9 @@ class ScreenSerializer(serializers.ModelSerializer):
         model = Screen
         fields = ["id", "theater", "name", "layout", "capacity", "created_at"]
         read_only_fields = ["id", "capacity", "created_at"]
+        # The (theater, name) constraint is checked in validate(), so the error
+        # lands on "name" rather than on non_field_errors.
+        validators = []
 
     def validate_layout(self, rows: list[dict]) -> list[dict]:
         seen: set[str] = set()
@@ -59,7 +74,14 @@ class ScreenSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError(
                 f"Row labels must be unique within a screen; repeated: {', '.join(duplicates)}."
             )
-        return [dict(row) for row in rows]
+        return [
+            {
+                "row": row["row"],
+                "seats": row["seats"],
+                "category": row.get("category", SeatCategory.STANDARD),
+            }
+            for row in rows
+        ]
 
     def validate(self, attrs):
         theater = attrs.get("theater", getattr(self.instance, "theater", None))

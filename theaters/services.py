@@ -1,7 +1,11 @@
 """Screen writes: a screen and its seats are created and re-laid out together."""
 
 from django.db import transaction
+from django.db.models import ProtectedError, RestrictedError
+from django.db.models.deletion import Collector
+from django.utils import timezone
 
+from .exceptions import ScreenHasReservations, ShowtimePricesMissing
 from .models import Screen, Seat, Theater
 
 
@@ -29,19 +33,42 @@ def create_screen(*, theater: Theater, name: str, layout: list[dict]) -> Screen:
     return screen
 
 
-def update_screen(*, screen: Screen, **changes) -> Screen:
-    """Update a screen; a new layout replaces its seats.
+def check_layout_change(*, screen: Screen, layout: list[dict]) -> None:
+    """Raise unless ``screen``'s seats may be replaced by ``layout``.
 
-    Seats referenced by reservations are protected (on_delete=PROTECT on the
-    booking side), so re-laying out a screen with bookings raises ProtectedError,
-    which the API answers with 409 and which rolls the whole change back.
+    Seats referenced by reservations (even cancelled ones: they are history) are
+    protected by on_delete=PROTECT on the booking side: ScreenHasReservations.
+    Upcoming showtimes need a price for every category: ShowtimePricesMissing.
+    Both relations are reached in reverse, so this app imports nothing from the
+    apps that build on it.
     """
+    try:
+        Collector(using=screen._state.db or "default").collect(screen.seats.all())
+    except (ProtectedError, RestrictedError) as exc:
+        raise ScreenHasReservations(screen_id=screen.pk) from exc
+    categories = {row["category"] for row in layout}
+    unpriced: dict[int, set[str]] = {}
+    upcoming = screen.showtimes.filter(is_cancelled=False, starts_at__gt=timezone.now())
+    for showtime_id, prices in upcoming.order_by("pk").values_list("pk", "prices"):
+        missing = categories - set(prices or {})
+        if missing:
+            unpriced[showtime_id] = missing
+    if unpriced:
+        raise ShowtimePricesMissing(
+            categories=sorted(set().union(*unpriced.values())),
+            showtimes=sorted(unpriced),
+        )
+
+
+def update_screen(*, screen: Screen, **changes) -> Screen:
+    """Update a screen; a new layout replaces its seats (see check_layout_change)."""
     with transaction.atomic():
         screen = Screen.objects.select_for_update().get(pk=screen.pk)
         new_layout = changes.pop("layout", None)
         for field, value in changes.items():
             setattr(screen, field, value)
         if new_layout is not None and new_layout != screen.layout:
+            check_layout_change(screen=screen, layout=new_layout)
             screen.seats.all().delete()
             screen.layout = new_layout
             screen.capacity = sum(row["seats"] for row in new_layout)
