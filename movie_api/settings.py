@@ -126,8 +126,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     }
     # A file, not in-memory: shared-cache in-memory databases fail thread races with
     # "database table is locked" (measured, shared/NOTES-concurrency.md).
+    # One file per process, so parallel test runs on one machine never share it.
     _db["TEST"] = {
-        "NAME": os.environ.get("SQLITE_TEST_NAME", str(BASE_DIR / "test_db.sqlite3"))
+        "NAME": os.environ.get("SQLITE_TEST_NAME")
+        or os.path.join(tempfile.gettempdir(), f"movie_api_test_{os.getpid()}.sqlite3")
     }
 elif _db["ENGINE"] in {
     "django.db.backends.postgresql",
@@ -180,7 +182,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = os.environ.get("STATIC_ROOT", "").strip() or str(BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

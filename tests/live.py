@@ -118,6 +118,7 @@ def manage(env: dict, *args: str, stdin: str | None = None) -> str:
 @contextmanager
 def live_gunicorn(
     *,
+    collectstatic: bool = False,
     workers: int = 4,
     extra_env: dict | None = None,
     seed: str = "",
@@ -158,6 +159,9 @@ def live_gunicorn(
     server = LiveServer(f"http://127.0.0.1:{port}", env, database_url, log_path)
     try:
         manage(env, "migrate", "--noinput", "-v", "0")
+        if collectstatic:
+            env["STATIC_ROOT"] = str(tmp / "static")
+            manage(env, "collectstatic", "--noinput", "-v", "0")
         if prepare_sql:
             for statement in prepare_sql.split(";"):
                 if statement.strip():
