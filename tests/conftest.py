@@ -83,3 +83,15 @@ def staff_client(staff):
 @pytest.fixture
 def client_for():
     return _client_for
+
+
+def pytest_collection_modifyitems(config, items):
+    """Tests marked `postgres` only mean something on PostgreSQL: skip them elsewhere."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only (set DATABASE_URL=postgres://...)")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
