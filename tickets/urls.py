@@ -1,3 +1,11 @@
-"""Routes for tickets: QR codes, check-in and best-available seats."""
+"""Routes for tickets: QR codes, check-in and best-available seats (under /api/)."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .views import BestSeatsView, CheckInView, TicketQRCodeView
+
+urlpatterns = [
+    path("tickets/<str:code>/qr.svg", TicketQRCodeView.as_view(), name="ticket-qr"),
+    path("check-in/", CheckInView.as_view(), name="check-in"),
+    path("showtimes/<int:pk>/best-seats/", BestSeatsView.as_view(), name="best-seats"),
+]

@@ -1,0 +1,117 @@
+"""Read queries for tickets, and the best-available seat search over a seat map."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from itertools import groupby
+
+from django.db.models import QuerySet
+
+from reservations.models import Ticket
+from reservations.selectors import can_see_all_reservations, get_seat_map
+from showtimes.models import Showtime
+
+from .exceptions import NoAdjacentSeats
+
+
+def list_visible_tickets(*, user) -> QuerySet[Ticket]:
+    """Tickets ``user`` may look at: their own, or every ticket for box office and staff."""
+    queryset = Ticket.objects.select_related("reservation", "seat")
+    if not can_see_all_reservations(user):
+        queryset = queryset.filter(reservation__user=user)
+    return queryset.order_by("pk")
+
+
+def find_best_block(
+    seat_map: Sequence[dict], *, count: int, category: str | None = None
+) -> list[dict] | None:
+    """The best run of ``count`` free adjacent seats in one row, or None.
+
+    ``seat_map`` is what ``reservations.selectors.get_seat_map`` returns (rows in
+    screen order, seats in number order). Rows are drawn centred on the screen's
+    centre line, so a block's sideways distance from that line is the distance
+    between its centre and its row's centre, in seat widths. Candidates are ranked
+    by, in order:
+
+    1. that sideways distance (closest to the centre line first);
+    2. the distance of the row from the middle row(s) of the auditorium;
+    3. how many single free seats the block would strand between itself and a
+       taken seat or the row's end (0, 1 or 2): a lone seat is hard to sell, so an
+       equally good block that strands none wins;
+    4. the row further from the screen, then the lower seat numbers (stable ties).
+
+    Seats are adjacent when their numbers are consecutive; every seat of the block
+    must be available, priced, and, when ``category`` is given, of that category.
+    """
+    if count < 1:
+        return None
+    rows = [list(seats) for _, seats in groupby(seat_map, key=lambda s: s["row"])]
+    middle_row = (len(rows) - 1) / 2
+    best_key: tuple | None = None
+    best: list[dict] | None = None
+    for row_index, seats in enumerate(rows):
+        numbers = [seat["number"] for seat in seats]
+        row_centre = (min(numbers) + max(numbers)) / 2
+        for start in range(len(seats) - count + 1):
+            block = seats[start : start + count]
+            if not _is_free_run(block, category):
+                continue
+            centre = (block[0]["number"] + block[-1]["number"]) / 2
+            key = (
+                abs(centre - row_centre),
+                abs(row_index - middle_row),
+                _stranded(seats, start, start + count - 1),
+                -row_index,
+                block[0]["number"],
+            )
+            if best_key is None or key < best_key:
+                best_key, best = key, block
+    return best
+
+
+def _is_free_run(block: list[dict], category: str | None) -> bool:
+    for position, seat in enumerate(block):
+        if seat["status"] != "available" or seat["price"] is None:
+            return False
+        if category is not None and seat["category"] != category:
+            return False
+        if position and seat["number"] != block[position - 1]["number"] + 1:
+            return False
+    return True
+
+
+def _stranded(seats: list[dict], first: int, last: int) -> int:
+    """Single free seats left between the block and a taken seat or the row's end."""
+
+    def free(index: int) -> bool:
+        if not 0 <= index < len(seats):
+            return False
+        neighbour = seats[index]
+        return neighbour["status"] == "available"
+
+    def adjacent(a: int, b: int) -> bool:
+        return abs(seats[a]["number"] - seats[b]["number"]) == 1
+
+    stranded = 0
+    for step, edge in ((-1, first), (1, last)):
+        lone = edge + step
+        beyond = lone + step
+        if (
+            free(lone)
+            and adjacent(edge, lone)
+            and not (free(beyond) and adjacent(lone, beyond))
+        ):
+            stranded += 1
+    return stranded
+
+
+def get_best_seats(
+    *, showtime: Showtime, count: int, category: str | None = None
+) -> list[dict]:
+    """The best block (seat-map entries) for ``showtime``, or ``NoAdjacentSeats``."""
+    block = find_best_block(
+        get_seat_map(showtime=showtime), count=count, category=category
+    )
+    if block is None:
+        raise NoAdjacentSeats(count=count, category=category)
+    return block
