@@ -137,13 +137,22 @@ def _taken_labels(
     return sorted(claims.values_list("seat__label", flat=True))
 
 
-def _insert_claims(rows: list[ReservedSeat], labels: list[str]) -> None:
+def _insert_claims(rows: list[ReservedSeat]) -> None:
+    if not rows:
+        return
     rows.sort(key=lambda row: row.seat_id)  # fixed order: no deadlocks on PostgreSQL
     try:
         with transaction.atomic():  # savepoint: the unique index is the backstop
             ReservedSeat.objects.bulk_create(rows)
     except IntegrityError as exc:
-        raise SeatsUnavailable(seats=sorted(labels)) from exc
+        # The competing claim is committed by now (that is when the index says no),
+        # so the rows that beat us can be named, as the checked path does.
+        first = rows[0]
+        seats = [row.seat for row in rows]
+        taken = _taken_labels(first.showtime, seats, exclude=first.reservation)
+        raise SeatsUnavailable(
+            seats=taken or sorted(seat.label for seat in seats)
+        ) from exc
 
 
 def release_expired_holds(
@@ -202,8 +211,7 @@ def create_reservation(*, user, showtime: Showtime, labels: list[str]) -> Reserv
                     held_until=expires_at,
                 )
                 for seat in seats
-            ],
-            labels,
+            ]
         )
     return reservation
 
@@ -272,7 +280,7 @@ def change_seats(*, reservation: Reservation, labels: list[str]) -> Reservation:
                 )
                 for seat in added
             ]
-            _insert_claims(new_rows, [seat.label for seat in added])
+            _insert_claims(new_rows)
             kept = [row.price for pk, row in current.items() if pk in wanted]
             reservation.total_price = sum(
                 [*kept, *(row.price for row in new_rows)], Decimal("0.00")
@@ -301,6 +309,7 @@ def purchase_reservation(
             release_expired_holds(showtime_id=reservation.showtime_id, now=now)
         raise HoldExpired(reservation=reservation.code)
     _held_or_raise(reservation, now)
+    _ensure_open(reservation.showtime, now)
 
     gateway = get_gateway()
     charge = gateway.charge(
@@ -322,16 +331,17 @@ def purchase_reservation(
 def _confirm(*, reservation: Reservation, charge: Charge) -> Reservation:
     lost: Exception | None = None
     with transaction.atomic():
-        _lock_showtime(reservation.showtime_id)
+        showtime = _lock_showtime(reservation.showtime_id)
         now = timezone.now()
-        release_expired_holds(showtime_id=reservation.showtime_id, now=now)
+        release_expired_holds(showtime_id=showtime.pk, now=now)
         reservation = Reservation.objects.get(pk=reservation.pk)
         if reservation.status == ReservationStatus.CONFIRMED:
             lost = _AlreadyConfirmed()
         else:
             try:
                 _held_or_raise(reservation, now)
-            except (HoldExpired, ReservationNotHeld) as exc:
+                _ensure_open(showtime, now)
+            except (HoldExpired, ReservationNotHeld, ShowtimeClosed) as exc:
                 lost = exc
         if lost is None:
             reservation.status = ReservationStatus.CONFIRMED
@@ -373,14 +383,16 @@ def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
     Owners may cancel a confirmed reservation until CANCELLATION_CUTOFF_MINUTES
     before the show; staff may cancel at any time.
     """
+    inactive: ReservationNotActive | None = None
     with transaction.atomic():
         showtime = _lock_showtime(reservation.showtime_id)
         now = timezone.now()
         release_expired_holds(showtime_id=showtime.pk, now=now)
         reservation = Reservation.objects.get(pk=reservation.pk)
+        was_paid = reservation.status == ReservationStatus.CONFIRMED
         if reservation.status == ReservationStatus.HELD:
             reservation.refund_amount = Decimal("0.00")
-        elif reservation.status == ReservationStatus.CONFIRMED:
+        elif was_paid:
             cutoff = showtime.starts_at - timedelta(
                 minutes=settings.CANCELLATION_CUTOFF_MINUTES
             )
@@ -389,19 +401,22 @@ def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
             reservation.refund_amount = reservation.total_price
             reservation.tickets.update(is_void=True)
         else:
-            raise ReservationNotActive(status=reservation.status)
-        was_paid = reservation.status == ReservationStatus.CONFIRMED
-        reservation.status = ReservationStatus.CANCELLED
-        reservation.cancelled_at = now
-        reservation.save(update_fields=["status", "cancelled_at", "refund_amount"])
-        ReservedSeat.objects.filter(reservation=reservation, is_active=True).update(
-            is_active=False
-        )
+            # raised after commit, so an expiry released above is kept
+            inactive = ReservationNotActive(status=reservation.status)
+        if inactive is None:
+            reservation.status = ReservationStatus.CANCELLED
+            reservation.cancelled_at = now
+            reservation.save(update_fields=["status", "cancelled_at", "refund_amount"])
+            ReservedSeat.objects.filter(reservation=reservation, is_active=True).update(
+                is_active=False
+            )
         if was_paid and reservation.refund_amount:
             reference, amount = reservation.payment_reference, reservation.refund_amount
             transaction.on_commit(
                 lambda: get_gateway().refund(reference=reference, amount=amount)
             )
+    if inactive is not None:
+        raise inactive
     return reservation
 
 

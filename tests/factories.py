@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from accounts.models import BOX_OFFICE, CATALOGUE_MANAGERS, User
 from movies.models import Movie
+from reservations import services as booking_services
+from reservations.models import Reservation
 from showtimes.models import Showtime
 from showtimes.services import compute_ends_at
 from theaters import services as theater_services
@@ -88,3 +90,27 @@ class ShowtimeFactory(factory.django.DjangoModelFactory):
         lambda o: compute_ends_at(movie=o.movie, starts_at=o.starts_at)
     )
     prices = factory.LazyFunction(lambda: dict(DEFAULT_PRICES))
+
+
+class ReservationFactory(factory.django.DjangoModelFactory):
+    """A hold made through the booking service, so its seats are claimed as via the API.
+
+    ``seats`` lists the labels to hold; ``purchased=True`` also buys it (test gateway).
+    """
+
+    class Meta:
+        model = Reservation
+
+    user = factory.SubFactory(UserFactory)
+    showtime = factory.SubFactory(ShowtimeFactory)
+    seats = factory.LazyFunction(lambda: ["A1"])
+    purchased = False
+
+    @classmethod
+    def _create(cls, model_class, *args, user, showtime, seats, purchased, **kwargs):
+        reservation = booking_services.create_reservation(
+            user=user, showtime=showtime, labels=seats
+        )
+        if purchased:
+            reservation = booking_services.purchase_reservation(reservation=reservation)
+        return reservation
