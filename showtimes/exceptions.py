@@ -11,9 +11,10 @@ class ShowtimeOverlap(DomainError):
     message = "This screen already has a showtime overlapping that time."
 
 
-class ShowtimeImmutableField(DomainError):
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "immutable_field"
+class ShowtimeHasReservations(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "showtime_has_reservations"
     message = (
-        "A showtime's movie and screen cannot change; create a new showtime instead."
+        "This showtime has reservations, so its movie and screen cannot change; "
+        "create a new showtime instead."
     )

@@ -40,6 +40,14 @@ def taken_seats_subquery():
 def list_showtimes() -> QuerySet[Showtime]:
     return (
         Showtime.objects.select_related("movie", "screen", "screen__theater")
-        .annotate(available_seats=F("screen__capacity") - taken_seats_subquery())
+        .annotate(
+            capacity=F("screen__capacity"),
+            available_seats=F("screen__capacity") - taken_seats_subquery(),
+        )
         .order_by("starts_at", "id")
     )
+
+
+def has_reservations(showtime: Showtime) -> bool:
+    """Whether any reservation (in any state: they are history) claims its seats."""
+    return _claims_model().objects.filter(showtime_id=showtime.pk).order_by().exists()

@@ -54,7 +54,7 @@ class ShowtimeSerializer(serializers.ModelSerializer):
     movie_title = serializers.CharField(source="movie.title", read_only=True)
     screen_name = serializers.CharField(source="screen.name", read_only=True)
     theater_name = serializers.CharField(source="screen.theater.name", read_only=True)
-    capacity = serializers.IntegerField(source="screen.capacity", read_only=True)
+    capacity = serializers.IntegerField(read_only=True)
     available_seats = serializers.IntegerField(read_only=True)
     prices = PricesField()
 

@@ -13,7 +13,8 @@ from django.db import IntegrityError, transaction
 from movies.models import Movie
 from theaters.models import Screen
 
-from .exceptions import ShowtimeImmutableField, ShowtimeOverlap
+from . import selectors
+from .exceptions import ShowtimeHasReservations, ShowtimeOverlap
 from .models import Showtime
 
 
@@ -74,13 +75,26 @@ def create_showtime(
 
 
 def update_showtime(*, showtime: Showtime, **changes) -> Showtime:
-    for field in ("movie", "screen"):
-        if field in changes and changes[field].pk != getattr(showtime, f"{field}_id"):
-            raise ShowtimeImmutableField(field=field)
-        changes.pop(field, None)
-    for field, value in changes.items():
-        setattr(showtime, field, value)
-    showtime.ends_at = compute_ends_at(
-        movie=showtime.movie, starts_at=showtime.starts_at
-    )
-    return save_showtime(showtime)
+    """Apply ``changes``; a booked showtime keeps its movie and screen.
+
+    Its tickets name that movie and that screen's seats, so moving them is a 409;
+    an unbooked showtime may change both (the price and overlap rules still hold).
+    The showtime row is locked first, the same lock bookings take, so no booking
+    can slip in between the check and the save.
+    """
+    with transaction.atomic():
+        showtime = Showtime.objects.select_for_update().get(pk=showtime.pk)
+        moved = sorted(
+            field
+            for field in ("movie", "screen")
+            if field in changes
+            and changes[field].pk != getattr(showtime, f"{field}_id")
+        )
+        if moved and selectors.has_reservations(showtime):
+            raise ShowtimeHasReservations(fields=moved)
+        for field, value in changes.items():
+            setattr(showtime, field, value)
+        showtime.ends_at = compute_ends_at(
+            movie=showtime.movie, starts_at=showtime.starts_at
+        )
+        return save_showtime(showtime)

@@ -12,7 +12,7 @@ class ShowtimeViewSet(viewsets.ModelViewSet):
     serializer_class = ShowtimeSerializer
     permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
     filterset_class = ShowtimeFilterSet
-    ordering_fields = ["starts_at", "id"]
+    ordering_fields = ["starts_at", "ends_at", "available_seats", "capacity", "id"]
     ordering = ["starts_at", "id"]
     queryset = selectors.list_showtimes()
 

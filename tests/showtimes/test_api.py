@@ -1,0 +1,742 @@
+"""Showtime endpoints: CRUD, pricing and overlap rules, filters, and the seat map."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework import status
+
+from reservations.models import Reservation, ReservedSeat
+from reservations.services import (
+    cancel_reservation,
+    create_reservation,
+    purchase_reservation,
+)
+from showtimes.models import Showtime
+from tests.factories import (
+    MovieFactory,
+    ScreenFactory,
+    ShowtimeFactory,
+    TheaterFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+LIST = "/api/showtimes/"
+
+
+def error_of(response, status_code: int, code: str = "invalid") -> dict:
+    """Assert the one error envelope and return its inner object."""
+    assert response.status_code == status_code, response.content
+    body = response.json()
+    assert list(body) == ["error"]
+    assert set(body["error"]) == {"code", "message", "fields", "details"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body["error"]
+
+
+def iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def future(days: int = 3, hour: int = 18, minute: int = 0) -> datetime:
+    day = (timezone.now() + timedelta(days=days)).date()
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=UTC)
+
+
+def payload(*, movie, screen, starts_at, **overrides) -> dict:
+    return {
+        "movie": movie.pk,
+        "screen": screen.pk,
+        "starts_at": iso(starts_at),
+        "prices": {"standard": "10.00", "premium": "15.50"},
+        **overrides,
+    }
+
+
+@pytest.fixture
+def movie():
+    return MovieFactory(title="Alien", duration_minutes=117)
+
+
+@pytest.fixture
+def screen():
+    return ScreenFactory()
+
+
+# --- create ------------------------------------------------------------------------
+
+
+def test_manager_creates_showtime_with_derived_fields(manager_client, movie, screen):
+    starts_at = future()
+
+    response = manager_client.post(
+        LIST, payload(movie=movie, screen=screen, starts_at=starts_at)
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED, response.content
+    body = response.json()
+    showtime = Showtime.objects.get()
+    assert body == {
+        "id": showtime.pk,
+        "movie": movie.pk,
+        "movie_title": "Alien",
+        "screen": screen.pk,
+        "screen_name": screen.name,
+        "theater": screen.theater_id,
+        "theater_name": screen.theater.name,
+        "starts_at": iso(starts_at),
+        "ends_at": iso(starts_at + timedelta(minutes=117 + 15)),
+        "prices": {"standard": "10.00", "premium": "15.50"},
+        "is_cancelled": False,
+        "capacity": 28,
+        "available_seats": 28,
+        "created_at": body["created_at"],
+    }
+
+
+def test_ends_at_uses_cleanup_setting(manager_client, movie, screen, settings):
+    settings.SHOWTIME_CLEANUP_MINUTES = 40
+    starts_at = future()
+
+    response = manager_client.post(
+        LIST, payload(movie=movie, screen=screen, starts_at=starts_at)
+    )
+
+    assert response.json()["ends_at"] == iso(starts_at + timedelta(minutes=157))
+
+
+def test_prices_are_normalised_to_two_decimals(manager_client, movie, screen):
+    response = manager_client.post(
+        LIST,
+        payload(
+            movie=movie,
+            screen=screen,
+            starts_at=future(),
+            prices={"standard": 9, "premium": "12.5"},
+        ),
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED, response.content
+    assert response.json()["prices"] == {"standard": "9.00", "premium": "12.50"}
+
+
+def test_starts_at_with_offset_is_stored_in_utc(manager_client, movie, screen):
+    local = future().replace(tzinfo=None).isoformat() + "+02:00"
+
+    response = manager_client.post(
+        LIST,
+        {**payload(movie=movie, screen=screen, starts_at=future()), "starts_at": local},
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED, response.content
+    assert response.json()["starts_at"] == iso(future() - timedelta(hours=2))
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("api_client", status.HTTP_401_UNAUTHORIZED),
+        ("auth_client", status.HTTP_403_FORBIDDEN),
+        ("box_office_client", status.HTTP_403_FORBIDDEN),
+        ("manager_client", status.HTTP_201_CREATED),
+        ("staff_client", status.HTTP_201_CREATED),
+    ],
+)
+def test_create_permission_matrix(request, who, expected, movie, screen):
+    client = request.getfixturevalue(who)
+
+    response = client.post(
+        LIST, payload(movie=movie, screen=screen, starts_at=future())
+    )
+
+    assert response.status_code == expected
+    assert Showtime.objects.exists() == (expected == status.HTTP_201_CREATED)
+
+
+def test_superuser_without_groups_may_write(client_for, movie, screen):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(is_staff=True, is_superuser=True)
+
+    response = client_for(admin).post(
+        LIST, payload(movie=movie, screen=screen, starts_at=future())
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED
+
+
+def test_staff_without_the_permission_may_not_write(client_for, movie, screen):
+    from tests.factories import UserFactory
+
+    bare_staff = UserFactory(is_staff=True)
+
+    response = client_for(bare_staff).post(
+        LIST, payload(movie=movie, screen=screen, starts_at=future())
+    )
+
+    error_of(response, status.HTTP_403_FORBIDDEN, "permission_denied")
+
+
+# --- validation ----------------------------------------------------------------------
+
+
+def test_start_in_the_past_is_400(manager_client, movie, screen):
+    response = manager_client.post(
+        LIST,
+        payload(
+            movie=movie, screen=screen, starts_at=timezone.now() - timedelta(minutes=1)
+        ),
+    )
+
+    assert list(error_of(response, status.HTTP_400_BAD_REQUEST)["fields"]) == [
+        "starts_at"
+    ]
+
+
+def test_missing_price_for_a_screen_category_is_400(manager_client, movie, screen):
+    response = manager_client.post(
+        LIST,
+        payload(
+            movie=movie,
+            screen=screen,
+            starts_at=future(),
+            prices={"standard": "10.00"},
+        ),
+    )
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert list(err["fields"]) == ["prices"]
+    assert "premium" in err["fields"]["prices"][0]
+
+
+@pytest.mark.parametrize(
+    "price",
+    ["-1.00", -5, "ten", "", None, True, [], "NaN", "Infinity", "1e9", "10.001"],
+)
+def test_bad_price_is_400(manager_client, movie, screen, price):
+    response = manager_client.post(
+        LIST,
+        payload(
+            movie=movie,
+            screen=screen,
+            starts_at=future(),
+            prices={"standard": "10.00", "premium": price},
+        ),
+    )
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert list(err["fields"]) == ["prices"]
+    assert list(err["fields"]["prices"]) == ["premium"]
+    assert not Showtime.objects.exists()
+
+
+@pytest.mark.parametrize("prices", [{}, [], "10.00", None, {"vip": "5.00"}])
+def test_prices_of_wrong_shape_are_400(manager_client, movie, screen, prices):
+    response = manager_client.post(
+        LIST, payload(movie=movie, screen=screen, starts_at=future(), prices=prices)
+    )
+
+    assert "prices" in error_of(response, status.HTTP_400_BAD_REQUEST)["fields"]
+
+
+def test_free_showtime_is_allowed(manager_client, movie, screen):
+    response = manager_client.post(
+        LIST,
+        payload(
+            movie=movie,
+            screen=screen,
+            starts_at=future(),
+            prices={"standard": "0", "premium": "0.00"},
+        ),
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("starts_at", "next tuesday"),
+        ("starts_at", "2030-02-30T10:00:00Z"),
+        ("starts_at", 12345),
+        ("movie", "abc"),
+        ("movie", 987654),
+        ("movie", 99999999999999999999999),
+        ("screen", -1),
+        ("screen", [1]),
+    ],
+)
+def test_wrong_types_and_unknown_references_are_400(
+    manager_client, movie, screen, field, value
+):
+    body = {**payload(movie=movie, screen=screen, starts_at=future()), field: value}
+
+    response = manager_client.post(LIST, body)
+
+    assert list(error_of(response, status.HTTP_400_BAD_REQUEST)["fields"]) == [field]
+
+
+def test_required_fields_are_reported(manager_client):
+    response = manager_client.post(LIST, {})
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert set(err["fields"]) == {"movie", "screen", "starts_at", "prices"}
+
+
+# --- overlaps --------------------------------------------------------------------------
+
+
+def test_overlapping_showtime_on_same_screen_is_400(manager_client, movie, screen):
+    first = ShowtimeFactory(movie=movie, screen=screen, starts_at=future(hour=12))
+    # first runs 12:00 to 14:12 (117 + 15 minutes)
+
+    response = manager_client.post(
+        LIST, payload(movie=movie, screen=screen, starts_at=future(hour=14, minute=11))
+    )
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST, "showtime_overlap")
+    assert err["details"] == {"showtime_id": first.pk}
+    assert Showtime.objects.count() == 1
+
+
+def test_showtime_inside_another_is_an_overlap(manager_client, screen):
+    ShowtimeFactory(
+        movie=MovieFactory(duration_minutes=300),
+        screen=screen,
+        starts_at=future(hour=9),
+    )
+    short = MovieFactory(duration_minutes=30)
+
+    response = manager_client.post(
+        LIST, payload(movie=short, screen=screen, starts_at=future(hour=11))
+    )
+
+    error_of(response, status.HTTP_400_BAD_REQUEST, "showtime_overlap")
+
+
+def test_showtime_ending_into_the_next_is_an_overlap(manager_client, movie, screen):
+    ShowtimeFactory(movie=movie, screen=screen, starts_at=future(hour=15))
+
+    response = manager_client.post(
+        LIST, payload(movie=movie, screen=screen, starts_at=future(hour=13))
+    )
+
+    error_of(response, status.HTTP_400_BAD_REQUEST, "showtime_overlap")
+
+
+def test_back_to_back_showtimes_are_allowed(manager_client, movie, screen):
+    ShowtimeFactory(movie=movie, screen=screen, starts_at=future(hour=12))
+
+    response = manager_client.post(
+        LIST, payload(movie=movie, screen=screen, starts_at=future(hour=14, minute=12))
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED, response.content
+
+
+def test_same_time_on_another_screen_is_allowed(manager_client, movie, screen):
+    ShowtimeFactory(movie=movie, screen=screen, starts_at=future(hour=12))
+    other = ScreenFactory(theater=screen.theater)
+
+    response = manager_client.post(
+        LIST, payload(movie=movie, screen=other, starts_at=future(hour=12))
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED
+
+
+def test_cancelled_showtime_does_not_block_the_slot(manager_client, movie, screen):
+    ShowtimeFactory(
+        movie=movie, screen=screen, starts_at=future(hour=12), is_cancelled=True
+    )
+
+    response = manager_client.post(
+        LIST, payload(movie=movie, screen=screen, starts_at=future(hour=12))
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED
+
+
+def test_moving_a_showtime_onto_another_is_an_overlap(manager_client, movie, screen):
+    ShowtimeFactory(movie=movie, screen=screen, starts_at=future(hour=12))
+    later = ShowtimeFactory(movie=movie, screen=screen, starts_at=future(hour=18))
+
+    response = manager_client.patch(
+        f"{LIST}{later.pk}/", {"starts_at": iso(future(hour=13))}
+    )
+
+    error_of(response, status.HTTP_400_BAD_REQUEST, "showtime_overlap")
+    later.refresh_from_db()
+    assert later.starts_at == future(hour=18)
+
+
+# --- update and delete --------------------------------------------------------------
+
+
+def test_patch_starts_at_recomputes_ends_at(manager_client, movie):
+    showtime = ShowtimeFactory(movie=movie, starts_at=future(hour=10))
+
+    response = manager_client.patch(
+        f"{LIST}{showtime.pk}/", {"starts_at": iso(future(hour=20))}
+    )
+
+    assert response.status_code == status.HTTP_200_OK, response.content
+    assert response.json()["ends_at"] == iso(future(hour=22, minute=12))
+
+
+def test_patch_prices_only(manager_client):
+    showtime = ShowtimeFactory()
+
+    response = manager_client.patch(
+        f"{LIST}{showtime.pk}/", {"prices": {"standard": "8.00", "premium": "11.00"}}
+    )
+
+    assert response.status_code == status.HTTP_200_OK, response.content
+    showtime.refresh_from_db()
+    assert showtime.prices == {"standard": "8.00", "premium": "11.00"}
+
+
+def test_patch_prices_missing_a_category_is_400(manager_client):
+    showtime = ShowtimeFactory()
+
+    response = manager_client.patch(
+        f"{LIST}{showtime.pk}/", {"prices": {"standard": "8.00"}}
+    )
+
+    assert list(error_of(response, status.HTTP_400_BAD_REQUEST)["fields"]) == ["prices"]
+
+
+def test_put_replaces_the_showtime(manager_client, movie, screen):
+    showtime = ShowtimeFactory(screen=screen, starts_at=future(hour=10))
+
+    response = manager_client.put(
+        f"{LIST}{showtime.pk}/",
+        payload(movie=movie, screen=screen, starts_at=future(hour=11)),
+    )
+
+    assert response.status_code == status.HTTP_200_OK, response.content
+    showtime.refresh_from_db()
+    assert showtime.movie == movie
+    assert showtime.ends_at == future(hour=13, minute=12)
+
+
+def test_changing_movie_of_a_booked_showtime_is_409(manager_client, movie, user):
+    showtime = ShowtimeFactory()
+    create_reservation(user=user, showtime=showtime, labels=["A1"])
+
+    response = manager_client.patch(f"{LIST}{showtime.pk}/", {"movie": movie.pk})
+
+    error_of(response, status.HTTP_409_CONFLICT, "showtime_has_reservations")
+    showtime.refresh_from_db()
+    assert showtime.movie != movie
+
+
+def test_rescheduling_a_booked_showtime_is_allowed(manager_client, user):
+    showtime = ShowtimeFactory(starts_at=future(hour=10))
+    create_reservation(user=user, showtime=showtime, labels=["A1"])
+
+    response = manager_client.patch(
+        f"{LIST}{showtime.pk}/", {"starts_at": iso(future(hour=12))}
+    )
+
+    assert response.status_code == status.HTTP_200_OK
+
+
+@pytest.mark.parametrize(
+    ("who", "expected"),
+    [
+        ("api_client", status.HTTP_401_UNAUTHORIZED),
+        ("auth_client", status.HTTP_403_FORBIDDEN),
+        ("manager_client", status.HTTP_204_NO_CONTENT),
+        ("staff_client", status.HTTP_204_NO_CONTENT),
+    ],
+)
+def test_delete_permission_matrix(request, who, expected):
+    showtime = ShowtimeFactory()
+    client = request.getfixturevalue(who)
+
+    response = client.delete(f"{LIST}{showtime.pk}/")
+
+    assert response.status_code == expected
+    assert Showtime.objects.exists() == (expected != status.HTTP_204_NO_CONTENT)
+
+
+def test_delete_with_held_reservation_is_409(manager_client, user):
+    showtime = ShowtimeFactory()
+    create_reservation(user=user, showtime=showtime, labels=["A1"])
+
+    response = manager_client.delete(f"{LIST}{showtime.pk}/")
+
+    error_of(response, status.HTTP_409_CONFLICT, "protected")
+    assert Showtime.objects.filter(pk=showtime.pk).exists()
+
+
+def test_delete_with_sold_reservation_is_409(manager_client, user):
+    showtime = ShowtimeFactory()
+    purchase_reservation(
+        reservation=create_reservation(user=user, showtime=showtime, labels=["A1"])
+    )
+
+    response = manager_client.delete(f"{LIST}{showtime.pk}/")
+
+    error_of(response, status.HTTP_409_CONFLICT, "protected")
+
+
+def test_unknown_showtime_is_404(api_client, manager_client):
+    error_of(api_client.get(f"{LIST}424242/"), status.HTTP_404_NOT_FOUND, "not_found")
+    error_of(
+        manager_client.put(f"{LIST}424242/", {}), status.HTTP_404_NOT_FOUND, "not_found"
+    )
+    error_of(
+        manager_client.delete(f"{LIST}424242/"), status.HTTP_404_NOT_FOUND, "not_found"
+    )
+
+
+# --- reading: list, filters, ordering --------------------------------------------
+
+
+def test_anonymous_reads_list_and_detail(api_client):
+    showtime = ShowtimeFactory()
+
+    listed = api_client.get(LIST)
+    detail = api_client.get(f"{LIST}{showtime.pk}/")
+
+    assert listed.status_code == status.HTTP_200_OK
+    assert listed.json()["count"] == 1
+    assert detail.status_code == status.HTTP_200_OK
+    assert detail.json() == listed.json()["results"][0]
+    assert detail.json()["theater"] == showtime.screen.theater_id
+
+
+def test_available_seats_excludes_held_and_sold_but_not_released(api_client, user):
+    showtime = ShowtimeFactory()
+    create_reservation(user=user, showtime=showtime, labels=["A1", "A2"])
+    purchase_reservation(
+        reservation=create_reservation(user=user, showtime=showtime, labels=["B1"])
+    )
+    cancel_reservation(
+        reservation=create_reservation(user=user, showtime=showtime, labels=["C1"]),
+        actor=user,
+    )
+    lapsed = create_reservation(user=user, showtime=showtime, labels=["C2"])
+    past = timezone.now() - timedelta(seconds=1)
+    Reservation.objects.filter(pk=lapsed.pk).update(expires_at=past)
+    ReservedSeat.objects.filter(reservation=lapsed).update(held_until=past)
+
+    body = api_client.get(f"{LIST}{showtime.pk}/").json()
+
+    assert body["capacity"] == 28
+    assert body["available_seats"] == 25
+
+
+def test_default_ordering_is_by_start(api_client):
+    late = ShowtimeFactory(starts_at=future(days=5))
+    early = ShowtimeFactory(starts_at=future(days=2))
+    middle = ShowtimeFactory(starts_at=future(days=3))
+
+    ids = [s["id"] for s in api_client.get(LIST).json()["results"]]
+
+    assert ids == [early.pk, middle.pk, late.pk]
+
+
+def test_ordering_by_available_seats_and_capacity(api_client, user):
+    small = ShowtimeFactory(
+        screen=ScreenFactory(layout=[{"row": "A", "seats": 5, "category": "standard"}])
+    )
+    big = ShowtimeFactory()
+    create_reservation(user=user, showtime=big, labels=["A1", "A2"])
+
+    by_available = api_client.get(LIST, {"ordering": "-available_seats"}).json()
+    by_capacity = api_client.get(LIST, {"ordering": "capacity"}).json()
+
+    assert [s["id"] for s in by_available["results"]] == [big.pk, small.pk]
+    assert [s["available_seats"] for s in by_available["results"]] == [26, 5]
+    assert [s["id"] for s in by_capacity["results"]] == [small.pk, big.pk]
+
+
+def test_filter_by_movie_screen_and_theater(api_client):
+    target = ShowtimeFactory()
+    other = ShowtimeFactory()
+
+    for key, value in [
+        ("movie", target.movie_id),
+        ("screen", target.screen_id),
+        ("theater", target.screen.theater_id),
+    ]:
+        response = api_client.get(LIST, {key: value})
+        assert [s["id"] for s in response.json()["results"]] == [target.pk], key
+    assert other.pk != target.pk
+
+
+def test_filter_by_unknown_id_is_empty(api_client):
+    ShowtimeFactory()
+
+    for key in ("movie", "screen", "theater"):
+        response = api_client.get(LIST, {key: 424242})
+        assert response.status_code == status.HTTP_200_OK
+        assert response.json()["results"] == []
+
+
+def test_filter_by_city(api_client):
+    leeds = ShowtimeFactory(screen=ScreenFactory(theater=TheaterFactory(city="Leeds")))
+    ShowtimeFactory(screen=ScreenFactory(theater=TheaterFactory(city="York")))
+
+    response = api_client.get(LIST, {"city": "LEEDS"})
+
+    assert [s["id"] for s in response.json()["results"]] == [leeds.pk]
+
+
+def test_filter_by_utc_date(api_client):
+    screen = ScreenFactory()
+    day = future(days=4, hour=0)
+    late_before = ShowtimeFactory(screen=screen, starts_at=day - timedelta(hours=3))
+    first = ShowtimeFactory(screen=screen, starts_at=day)
+    last = ShowtimeFactory(screen=screen, starts_at=day + timedelta(hours=21))
+    ShowtimeFactory(screen=screen, starts_at=day + timedelta(days=1))
+
+    response = api_client.get(LIST, {"date": day.date().isoformat()})
+
+    assert [s["id"] for s in response.json()["results"]] == [first.pk, last.pk]
+    assert late_before.pk not in {s["id"] for s in response.json()["results"]}
+
+
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("date", "2030-13-01"),
+        ("date", "tomorrow"),
+        ("movie", "abc"),
+        ("theater", "1.5"),
+        ("screen", "99999999999999999999999"),
+    ],
+)
+def test_bad_filter_values_are_400(api_client, key, value):
+    response = api_client.get(LIST, {key: value})
+
+    assert list(error_of(response, status.HTTP_400_BAD_REQUEST)["fields"]) == [key]
+
+
+def test_showtime_list_query_count_is_constant(
+    api_client, user, django_assert_num_queries
+):
+    first = ShowtimeFactory()
+    create_reservation(user=user, showtime=first, labels=["A1"])
+    with CaptureQueriesContext(connection) as one:
+        assert api_client.get(LIST, {"page_size": 30}).status_code == 200
+    for _ in range(29):
+        create_reservation(user=user, showtime=ShowtimeFactory(), labels=["A1"])
+
+    with django_assert_num_queries(len(one)):
+        response = api_client.get(LIST, {"page_size": 30})
+    assert response.json()["count"] == 30
+
+
+# --- seat map -----------------------------------------------------------------------
+
+
+def test_seat_map_lists_every_seat_with_price_and_status(api_client, user):
+    screen = ScreenFactory(
+        layout=[
+            {"row": "A", "seats": 3, "category": "standard"},
+            {"row": "B", "seats": 2, "category": "premium"},
+        ]
+    )
+    showtime = ShowtimeFactory(
+        screen=screen, prices={"standard": "10.00", "premium": "15.50"}
+    )
+    create_reservation(user=user, showtime=showtime, labels=["A2"])
+    purchase_reservation(
+        reservation=create_reservation(user=user, showtime=showtime, labels=["B1"])
+    )
+
+    response = api_client.get(f"{LIST}{showtime.pk}/seats/")
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.json() == [
+        {
+            "label": "A1",
+            "row": "A",
+            "number": 1,
+            "category": "standard",
+            "price": "10.00",
+            "status": "available",
+        },
+        {
+            "label": "A2",
+            "row": "A",
+            "number": 2,
+            "category": "standard",
+            "price": "10.00",
+            "status": "held",
+        },
+        {
+            "label": "A3",
+            "row": "A",
+            "number": 3,
+            "category": "standard",
+            "price": "10.00",
+            "status": "available",
+        },
+        {
+            "label": "B1",
+            "row": "B",
+            "number": 1,
+            "category": "premium",
+            "price": "15.50",
+            "status": "sold",
+        },
+        {
+            "label": "B2",
+            "row": "B",
+            "number": 2,
+            "category": "premium",
+            "price": "15.50",
+            "status": "available",
+        },
+    ]
+
+
+def test_seat_map_shows_released_seats_as_available(api_client, user):
+    showtime = ShowtimeFactory()
+    cancel_reservation(
+        reservation=create_reservation(user=user, showtime=showtime, labels=["A1"]),
+        actor=user,
+    )
+    lapsed = create_reservation(user=user, showtime=showtime, labels=["A2"])
+    ReservedSeat.objects.filter(reservation=lapsed).update(
+        held_until=timezone.now() - timedelta(seconds=1)
+    )
+
+    seats = api_client.get(f"{LIST}{showtime.pk}/seats/").json()
+
+    assert len(seats) == 28
+    assert {s["status"] for s in seats} == {"available"}
+
+
+def test_seat_map_is_not_paginated_and_query_count_is_constant(
+    api_client, user, django_assert_max_num_queries
+):
+    showtime = ShowtimeFactory(
+        screen=ScreenFactory(
+            layout=[{"row": r, "seats": 20, "category": "standard"} for r in "ABCDEFGH"]
+        ),
+        prices={"standard": "7.00"},
+    )
+    create_reservation(user=user, showtime=showtime, labels=["A1", "H20"])
+
+    with django_assert_max_num_queries(3):
+        response = api_client.get(f"{LIST}{showtime.pk}/seats/")
+
+    assert isinstance(response.json(), list)
+    assert len(response.json()) == 160
+
+
+@pytest.mark.parametrize("pk", ["424242", "abc"])
+def test_seat_map_of_unknown_showtime_is_404(api_client, pk):
+    response = api_client.get(f"{LIST}{pk}/seats/")
+
+    error_of(response, status.HTTP_404_NOT_FOUND, "not_found")
