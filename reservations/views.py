@@ -13,6 +13,7 @@ from showtimes.models import Showtime
 from . import selectors, services
 from .filters import ReservationFilterSet
 from .idempotency import idempotent
+from .permissions import IsReservationOwnerOrStaff
 from .serializers import (
     PurchaseSerializer,
     ReservationCreateSerializer,
@@ -39,7 +40,7 @@ class ReservationViewSet(
     viewsets.GenericViewSet,
 ):
     serializer_class = ReservationSerializer
-    permission_classes = [permissions.IsAuthenticated]
+    permission_classes = [permissions.IsAuthenticated, IsReservationOwnerOrStaff]
     filterset_class = ReservationFilterSet
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]

@@ -1,0 +1,21 @@
+"""Who may change a reservation they are allowed to see."""
+
+from rest_framework import permissions
+
+
+class IsReservationOwnerOrStaff(permissions.BasePermission):
+    """Reading follows the queryset's scope; changing is for the owner or staff.
+
+    Box office users see every reservation (their role holds only view
+    permissions), so without this check they could re-seat, buy or cancel a
+    customer's booking. Customers never get here for someone else's reservation:
+    the queryset already answered 404.
+    """
+
+    message = "Only the reservation's owner or staff may change it."
+
+    def has_object_permission(self, request, view, obj) -> bool:
+        if request.method in permissions.SAFE_METHODS:
+            return True
+        user = request.user
+        return obj.user_id == user.pk or user.is_staff or user.is_superuser
