@@ -238,8 +238,28 @@ REST_FRAMEWORK = {
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "movie_api.throttling.AnonThrottle",
+        "movie_api.throttling.UserThrottle",
+    ],
     "EXCEPTION_HANDLER": "movie_api.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A DRF rate such as "30/min"; "off" (or "none") switches that throttle off."""
+    value = os.environ.get(name, default).strip()
+    return None if value.lower() in {"", "off", "none"} else value
+
+
+# Read at request time by movie_api.throttling; counted in the shared cache.
+THROTTLE_RATES = {
+    "anon": env_rate("THROTTLE_ANON_RATE", "300/min"),
+    "user": env_rate("THROTTLE_USER_RATE", "600/min"),
+    "login": env_rate("THROTTLE_LOGIN_RATE", "10/min"),
+    "register": env_rate("THROTTLE_REGISTER_RATE", "20/hour"),
+    "hold": env_rate("THROTTLE_HOLD_RATE", "30/min"),
 }
 
 SIMPLE_JWT = {
