@@ -38,18 +38,21 @@ def _fingerprint(request) -> str:
 
 def _claim(*, user, key: str, fingerprint: str) -> tuple[IdempotencyKey, bool]:
     """Return (record, is_replay). Raises 422/409 for a mismatched or running key."""
-    for _ in range(2):
+    for _ in range(4):
         now = timezone.now()
-        try:
-            with transaction.atomic():
-                record = IdempotencyKey.objects.create(
-                    user=user, key=key, request_hash=fingerprint, created_at=now
-                )
-            return record, False
-        except IntegrityError:
-            record = IdempotencyKey.objects.filter(user=user, key=key).first()
-            if record is None:
-                continue  # released meanwhile: claim it again
+        # Look before inserting: on SQLite an INSERT waits for the database write
+        # lock, which a running first attempt holds while it books, so the repeat
+        # would queue behind it instead of answering 409 at once. A read does not.
+        record = IdempotencyKey.objects.filter(user=user, key=key).first()
+        if record is None:
+            try:
+                with transaction.atomic():
+                    record = IdempotencyKey.objects.create(
+                        user=user, key=key, request_hash=fingerprint, created_at=now
+                    )
+                return record, False
+            except IntegrityError:
+                continue  # claimed by a twin meanwhile: look at its record
         ttl = timedelta(hours=settings.IDEMPOTENCY_KEY_TTL_HOURS)
         if record.created_at <= now - ttl:
             IdempotencyKey.objects.filter(
