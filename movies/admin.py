@@ -1,6 +1,7 @@
 """Admin for movies."""
 
 from django.contrib import admin
+from django.db import models
 
 from .models import Movie
 
@@ -18,3 +19,5 @@ class MovieAdmin(admin.ModelAdmin):
     list_filter = ("genre", "rating", "language")
     search_fields = ("title", "director", "synopsis")
     date_hierarchy = "release_date"
+    # Django 6 will assume https for scheme-less URLs; choose it now, explicitly.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}

@@ -1,5 +1,6 @@
 """Movie CRUD: anyone reads, catalogue managers write."""
 
+from django.db import transaction
 from rest_framework import filters, viewsets
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 
@@ -19,3 +20,9 @@ class MovieViewSet(viewsets.ModelViewSet):
     ]
     search_fields = ["title", "director", "synopsis"]
     ordering_fields = ["title", "release_date", "duration_minutes", "created_at", "id"]
+
+    def perform_update(self, serializer):
+        # Saving a new duration also moves the end of the movie's upcoming showtimes
+        # (a pre_save hook in showtimes, which may refuse it); both commit together.
+        with transaction.atomic():
+            serializer.save()

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from movies.models import Movie
 from theaters.models import Screen
@@ -24,7 +25,7 @@ def compute_ends_at(*, movie: Movie, starts_at: datetime) -> datetime:
     )
 
 
-def _check_overlap(showtime: Showtime) -> None:
+def _check_overlap(showtime: Showtime, *, ignore: list[int] | None = None) -> None:
     if showtime.is_cancelled:
         return
     clash = (
@@ -35,11 +36,68 @@ def _check_overlap(showtime: Showtime) -> None:
             ends_at__gt=showtime.starts_at,
         )
         .exclude(pk=showtime.pk)
+        .exclude(pk__in=ignore or [])
         .values_list("pk", flat=True)
         .first()
     )
     if clash is not None:
         raise ShowtimeOverlap(showtime_id=clash)
+
+
+def follow_movie_duration(sender, instance: Movie, raw: bool = False, **kwargs) -> None:
+    """``pre_save`` hook on Movie: upcoming showtimes end when the new duration says.
+
+    Showtimes that have started keep the end they had (history). A longer film that
+    would run into another showtime on a screen raises ShowtimeOverlap, so the
+    movie is not saved either.
+    """
+    if raw or instance.pk is None:
+        return
+    old = (
+        Movie.objects.filter(pk=instance.pk)
+        .values_list("duration_minutes", flat=True)
+        .first()
+    )
+    if old is None or old == instance.duration_minutes:
+        return
+    with transaction.atomic():
+        upcoming = list(
+            Showtime.objects.select_for_update()
+            .filter(movie_id=instance.pk, starts_at__gt=timezone.now())
+            .order_by("pk")
+        )
+        if not upcoming:
+            return
+        list(  # same lock as save_showtime, in a fixed order
+            Screen.objects.select_for_update()
+            .filter(pk__in={s.screen_id for s in upcoming})
+            .order_by("pk")
+        )
+        for showtime in upcoming:
+            showtime.ends_at = compute_ends_at(
+                movie=instance, starts_at=showtime.starts_at
+            )
+        _check_moved_showtimes(upcoming)
+        try:
+            with transaction.atomic():
+                Showtime.objects.bulk_update(upcoming, ["ends_at"])
+        except IntegrityError as exc:  # PostgreSQL's exclusion constraint
+            raise ShowtimeOverlap() from exc
+
+
+def _check_moved_showtimes(moved: list[Showtime]) -> None:
+    """Overlap check for showtimes moved together: against the rest, and each other."""
+    live = [s for s in moved if not s.is_cancelled]
+    for showtime in live:
+        _check_overlap(showtime, ignore=[s.pk for s in moved])
+        for other in live:
+            if (
+                other.pk != showtime.pk
+                and other.screen_id == showtime.screen_id
+                and other.starts_at < showtime.ends_at
+                and other.ends_at > showtime.starts_at
+            ):
+                raise ShowtimeOverlap(showtime_id=other.pk)
 
 
 def save_showtime(showtime: Showtime) -> Showtime:

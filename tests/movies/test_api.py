@@ -1,5 +1,7 @@
 """Movie endpoints: CRUD, the permission matrix, validation, search and deletion."""
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -363,3 +365,61 @@ def test_movie_list_query_count_is_constant(api_client, django_assert_num_querie
     with django_assert_num_queries(len(one)):
         response = api_client.get(LIST, {"page_size": 30})
     assert response.json()["count"] == 30
+
+
+# --- a new duration moves the end of upcoming showtimes -----------------------------
+
+
+def test_new_duration_moves_ends_at_of_upcoming_showtimes(manager_client, api_client):
+    movie = MovieFactory(duration_minutes=100)
+    showtime = ShowtimeFactory(movie=movie)
+
+    response = manager_client.patch(detail(movie), {"duration_minutes": 150})
+
+    assert response.status_code == status.HTTP_200_OK, response.content
+    showtime.refresh_from_db()
+    assert showtime.ends_at == showtime.starts_at + timedelta(minutes=150 + 15)
+    body = api_client.get(f"/api/showtimes/{showtime.pk}/").json()
+    assert body["ends_at"] == (
+        (showtime.starts_at + timedelta(minutes=165)).isoformat().replace("+00:00", "Z")
+    )
+
+
+def test_longer_duration_running_into_next_showtime_is_refused(manager_client):
+    movie = MovieFactory(duration_minutes=100)
+    first = ShowtimeFactory(movie=movie)
+    # the next showtime on that screen starts right when the first one ends
+    ShowtimeFactory(screen=first.screen, starts_at=first.ends_at)
+
+    response = manager_client.patch(detail(movie), {"duration_minutes": 101})
+
+    error_of(response, status.HTTP_400_BAD_REQUEST, "showtime_overlap")
+    movie.refresh_from_db()
+    first.refresh_from_db()
+    assert movie.duration_minutes == 100
+    assert first.ends_at == first.starts_at + timedelta(minutes=115)
+
+
+def test_longer_duration_running_into_its_own_next_showtime_is_refused(
+    manager_client,
+):
+    movie = MovieFactory(duration_minutes=100)
+    first = ShowtimeFactory(movie=movie)
+    ShowtimeFactory(movie=movie, screen=first.screen, starts_at=first.ends_at)
+
+    response = manager_client.patch(detail(movie), {"duration_minutes": 120})
+
+    error_of(response, status.HTTP_400_BAD_REQUEST, "showtime_overlap")
+    assert Movie.objects.get(pk=movie.pk).duration_minutes == 100
+
+
+def test_shorter_duration_is_always_fine(manager_client):
+    movie = MovieFactory(duration_minutes=100)
+    first = ShowtimeFactory(movie=movie)
+    ShowtimeFactory(movie=movie, screen=first.screen, starts_at=first.ends_at)
+
+    response = manager_client.patch(detail(movie), {"duration_minutes": 90})
+
+    assert response.status_code == status.HTTP_200_OK
+    first.refresh_from_db()
+    assert first.ends_at == first.starts_at + timedelta(minutes=105)
