@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import IntegrityError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -141,9 +142,18 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def api_not_found(request, exception=None, *args, **kwargs) -> JsonResponse:
+    message = f"No endpoint or object at {request.path}."
+    # The catch-all for /api/ also catches a path missing its trailing slash, so
+    # APPEND_SLASH never redirects it; name the right path instead.
+    if not request.path.endswith("/"):
+        try:
+            match = resolve(request.path + "/", getattr(request, "urlconf", None))
+        except Resolver404:
+            match = None
+        if match is not None and match.func is not api_not_found:
+            message += f" Did you mean {request.path}/ (with a trailing slash)?"
     return JsonResponse(
-        error_body("not_found", f"No endpoint or object at {request.path}."),
-        status=status.HTTP_404_NOT_FOUND,
+        error_body("not_found", message), status=status.HTTP_404_NOT_FOUND
     )
 
 

@@ -1,13 +1,75 @@
 """Admin for showtimes."""
 
+from django import forms
 from django.contrib import admin
+from rest_framework import serializers
 
-from . import services
+from movie_api.exceptions import DomainError
+
+from . import selectors, services
+from .exceptions import ShowtimeHasReservations
 from .models import Showtime
+from .serializers import normalise_prices
+
+
+def _messages(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [
+            f"{key}: {m}" for key, value in detail.items() for m in _messages(value)
+        ]
+    if isinstance(detail, list):
+        return [m for item in detail for m in _messages(item)]
+    return [str(detail)]
+
+
+class ShowtimeAdminForm(forms.ModelForm):
+    """The API's rules, so a bad showtime is a form error rather than a crash."""
+
+    class Meta:
+        model = Showtime
+        fields = ("movie", "screen", "starts_at", "prices", "is_cancelled")
+
+    def clean_prices(self):
+        try:
+            return normalise_prices(self.cleaned_data["prices"])
+        except serializers.ValidationError as exc:
+            raise forms.ValidationError(_messages(exc.detail)) from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        movie, screen = cleaned.get("movie"), cleaned.get("screen")
+        starts_at, prices = cleaned.get("starts_at"), cleaned.get("prices")
+        if None in (movie, screen, starts_at, prices):
+            return cleaned
+        missing = sorted(screen.categories() - set(prices))
+        if missing:
+            self.add_error(
+                "prices", f"Missing a price for seat categories: {', '.join(missing)}."
+            )
+        instance = self.instance
+        moved = instance.pk and (
+            movie.pk != instance.movie_id or screen.pk != instance.screen_id
+        )
+        candidate = Showtime(
+            pk=instance.pk,
+            movie=movie,
+            screen=screen,
+            starts_at=starts_at,
+            ends_at=services.compute_ends_at(movie=movie, starts_at=starts_at),
+            is_cancelled=cleaned.get("is_cancelled", False),
+        )
+        try:
+            if moved and selectors.has_reservations(instance):
+                raise ShowtimeHasReservations()
+            services.check_overlap(candidate)
+        except DomainError as exc:
+            raise forms.ValidationError(exc.message) from exc
+        return cleaned
 
 
 @admin.register(Showtime)
 class ShowtimeAdmin(admin.ModelAdmin):
+    form = ShowtimeAdminForm
     list_display = ("movie", "screen", "starts_at", "ends_at", "is_cancelled")
     list_filter = ("starts_at", "screen__theater", "is_cancelled")
     search_fields = ("movie__title", "screen__name", "screen__theater__name")
@@ -17,6 +79,16 @@ class ShowtimeAdmin(admin.ModelAdmin):
     autocomplete_fields = ("movie",)
 
     def save_model(self, request, obj, form, change):
-        # ends_at is derived and overlaps are refused by the service.
-        obj.ends_at = services.compute_ends_at(movie=obj.movie, starts_at=obj.starts_at)
-        services.save_showtime(obj)
+        # Through the services, as the API does: they derive ends_at and re-check
+        # the rules the form checked, under their locks.
+        if change:
+            changes = {field: form.cleaned_data[field] for field in form.changed_data}
+            saved = services.update_showtime(showtime=obj, **changes)
+        else:
+            saved = services.create_showtime(
+                **{
+                    field: form.cleaned_data[field]
+                    for field in ShowtimeAdminForm.Meta.fields
+                }
+            )
+        obj.pk, obj.ends_at = saved.pk, saved.ends_at

@@ -25,7 +25,7 @@ def compute_ends_at(*, movie: Movie, starts_at: datetime) -> datetime:
     )
 
 
-def _check_overlap(showtime: Showtime, *, ignore: list[int] | None = None) -> None:
+def check_overlap(showtime: Showtime, *, ignore: list[int] | None = None) -> None:
     if showtime.is_cancelled:
         return
     clash = (
@@ -89,7 +89,7 @@ def _check_moved_showtimes(moved: list[Showtime]) -> None:
     """Overlap check for showtimes moved together: against the rest, and each other."""
     live = [s for s in moved if not s.is_cancelled]
     for showtime in live:
-        _check_overlap(showtime, ignore=[s.pk for s in moved])
+        check_overlap(showtime, ignore=[s.pk for s in moved])
         for other in live:
             if (
                 other.pk != showtime.pk
@@ -104,7 +104,7 @@ def save_showtime(showtime: Showtime) -> Showtime:
     try:
         with transaction.atomic():
             Screen.objects.select_for_update().filter(pk=showtime.screen_id).first()
-            _check_overlap(showtime)
+            check_overlap(showtime)
             showtime.save()
     except IntegrityError as exc:
         if "overlap" in str(exc).lower() or "exclude" in str(exc).lower():

@@ -444,3 +444,17 @@ def test_admin_showtimes_filter_by_theater_and_date(admin_client_with_data):
     assert by_theater.context["cl"].result_count == 1
     assert by_date.status_code == status.HTTP_200_OK
     assert by_date.context["cl"].result_count == 1
+
+
+@pytest.mark.parametrize("url", ["/api/movies", "/api/health", "/api/auth/me"])
+def test_missing_trailing_slash_is_404_naming_the_right_path(api_client, url):
+    response = api_client.post(url, {})
+
+    err = error_of(response, status.HTTP_404_NOT_FOUND, "not_found")
+    assert f"{url}/" in err["message"]
+
+
+def test_unknown_path_without_slash_gets_no_hint(api_client):
+    err = error_of(api_client.get("/api/nope"), status.HTTP_404_NOT_FOUND, "not_found")
+
+    assert "Did you mean" not in err["message"]

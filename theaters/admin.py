@@ -11,6 +11,16 @@ from .models import Screen, Seat, Theater
 from .serializers import ScreenSerializer
 
 
+def _messages(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [
+            f"{key}: {m}" for key, value in detail.items() for m in _messages(value)
+        ]
+    if isinstance(detail, list):
+        return [m for item in detail for m in _messages(item)]
+    return [str(detail)]
+
+
 class ScreenInline(admin.TabularInline):
     model = Screen
     fields = ("name", "capacity")
@@ -18,6 +28,9 @@ class ScreenInline(admin.TabularInline):
     extra = 0
     show_change_link = True
     can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # a screen needs a layout: add it on its own page
 
 
 @admin.register(Theater)
@@ -50,7 +63,7 @@ class ScreenAdminForm(forms.ModelForm):
         try:
             layout = ScreenSerializer().validate_layout(checker.run_validation(layout))
         except serializers.ValidationError as exc:
-            raise forms.ValidationError(str(exc.detail)) from exc
+            raise forms.ValidationError(_messages(exc.detail)) from exc
         if self.instance.pk and layout != self.instance.layout:
             try:
                 services.check_layout_change(screen=self.instance, layout=layout)

@@ -1,0 +1,82 @@
+"""Showtime admin: the API's rules apply, as form errors rather than crashes."""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework import status
+
+from showtimes.models import Showtime
+from tests.factories import MovieFactory, ScreenFactory, ShowtimeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def admin_client():
+    client = Client()
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+def _form(*, movie, screen, starts_at, prices='{"standard": "9", "premium": "12"}'):
+    return {
+        "movie": movie.pk,
+        "screen": screen.pk,
+        "starts_at_0": starts_at.date().isoformat(),
+        "starts_at_1": starts_at.time().isoformat(),
+        "prices": prices,
+    }
+
+
+def _tomorrow(hour: int) -> datetime:
+    day = (timezone.now() + timedelta(days=2)).date()
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def test_admin_adds_showtime_with_derived_end(admin_client):
+    movie = MovieFactory(duration_minutes=100)
+
+    response = admin_client.post(
+        reverse("admin:showtimes_showtime_add"),
+        _form(movie=movie, screen=ScreenFactory(), starts_at=_tomorrow(10)),
+    )
+
+    assert response.status_code == status.HTTP_302_FOUND
+    showtime = Showtime.objects.get()
+    assert showtime.ends_at == _tomorrow(10) + timedelta(minutes=115)
+    assert showtime.prices == {"standard": "9.00", "premium": "12.00"}
+
+
+def test_admin_overlap_is_a_form_error(admin_client):
+    existing = ShowtimeFactory(starts_at=_tomorrow(10))
+
+    response = admin_client.post(
+        reverse("admin:showtimes_showtime_add"),
+        _form(movie=existing.movie, screen=existing.screen, starts_at=_tomorrow(11)),
+    )
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.context["adminform"].form.non_field_errors()
+    assert Showtime.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "prices", ['{"standard": "9"}', '{"standard": "-1", "premium": "2"}', "[]"]
+)
+def test_admin_bad_prices_are_a_form_error(admin_client, prices):
+    response = admin_client.post(
+        reverse("admin:showtimes_showtime_add"),
+        _form(
+            movie=MovieFactory(),
+            screen=ScreenFactory(),
+            starts_at=_tomorrow(10),
+            prices=prices,
+        ),
+    )
+
+    assert response.status_code == status.HTTP_200_OK
+    assert "prices" in response.context["adminform"].form.errors
+    assert not Showtime.objects.exists()
