@@ -4,12 +4,15 @@ from django.db import transaction
 from rest_framework import filters, viewsets
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 
+from movie_api.views import CatalogueSchema
+
 from .filters import MovieFilterSet
 from .models import Movie
 from .serializers import MovieSerializer
 
 
 class MovieViewSet(viewsets.ModelViewSet):
+    schema = CatalogueSchema()
     queryset = Movie.objects.order_by("title", "id")
     serializer_class = MovieSerializer
     permission_classes = [DjangoModelPermissionsOrAnonReadOnly]

@@ -3,12 +3,15 @@
 from rest_framework import viewsets
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 
+from movie_api.views import CatalogueSchema
+
 from . import selectors, services
 from .filters import ShowtimeFilterSet
 from .serializers import ShowtimeSerializer
 
 
 class ShowtimeViewSet(viewsets.ModelViewSet):
+    schema = CatalogueSchema()
     serializer_class = ShowtimeSerializer
     permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
     filterset_class = ShowtimeFilterSet

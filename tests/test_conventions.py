@@ -458,3 +458,22 @@ def test_unknown_path_without_slash_gets_no_hint(api_client):
     err = error_of(api_client.get("/api/nope"), status.HTTP_404_NOT_FOUND, "not_found")
 
     assert "Did you mean" not in err["message"]
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/movies/", "/api/theaters/", "/api/screens/", "/api/showtimes/"]
+)
+def test_schema_says_catalogue_reads_need_no_token_but_writes_do(schema, path):
+    operations = schema["paths"][path]
+
+    assert {} in operations["get"]["security"]
+    assert {"jwtAuth": []} in operations["get"]["security"]
+    assert operations["post"]["security"] == [{"jwtAuth": []}]
+    item = schema["paths"][f"{path}{{id}}/"]
+    assert {} in item["get"]["security"]
+    for method in ("put", "patch", "delete"):
+        assert item[method]["security"] == [{"jwtAuth": []}]
+
+
+def test_schema_says_me_needs_a_token(schema):
+    assert schema["paths"]["/api/auth/me/"]["get"]["security"] == [{"jwtAuth": []}]

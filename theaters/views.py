@@ -4,6 +4,8 @@ from django.db.models import Prefetch
 from rest_framework import filters, viewsets
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 
+from movie_api.views import CatalogueSchema
+
 from . import services
 from .filters import ScreenFilterSet, TheaterFilterSet
 from .models import Screen, Theater
@@ -11,6 +13,7 @@ from .serializers import ScreenSerializer, TheaterSerializer
 
 
 class TheaterViewSet(viewsets.ModelViewSet):
+    schema = CatalogueSchema()
     serializer_class = TheaterSerializer
     permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
     filterset_class = TheaterFilterSet
@@ -23,6 +26,7 @@ class TheaterViewSet(viewsets.ModelViewSet):
 
 
 class ScreenViewSet(viewsets.ModelViewSet):
+    schema = CatalogueSchema()
     serializer_class = ScreenSerializer
     permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
     filterset_class = ScreenFilterSet
