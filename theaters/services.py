@@ -69,7 +69,10 @@ def update_screen(*, screen: Screen, **changes) -> Screen:
             setattr(screen, field, value)
         if new_layout is not None and new_layout != screen.layout:
             check_layout_change(screen=screen, layout=new_layout)
-            screen.seats.all().delete()
+            try:  # a booking may have landed since the check (it locks the showtime)
+                screen.seats.all().delete()
+            except (ProtectedError, RestrictedError) as exc:
+                raise ScreenHasReservations(screen_id=screen.pk) from exc
             screen.layout = new_layout
             screen.capacity = sum(row["seats"] for row in new_layout)
             Seat.objects.bulk_create(_build_seats(screen))
