@@ -1,3 +1,7 @@
 """Routes for the booking page served at /."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from .views import BookingPageView
+
+urlpatterns = [path("", BookingPageView.as_view(), name="booking-page")]

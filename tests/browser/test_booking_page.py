@@ -1,0 +1,241 @@
+"""The booking page in a real browser: book, see tickets, conflicts, expiry, docs.
+
+Each test books on its own showtime of tomorrow, so they share one server but no
+seats. Screenshots go to test-output/ (not committed).
+"""
+
+import json
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from .conftest import DEMO_CUSTOMER, screenshot, tomorrow
+
+pytestmark = pytest.mark.slow
+
+
+def showtime_for(api, index: int) -> dict:
+    showtimes = [s for s in api.showtimes(tomorrow()) if not s["is_cancelled"]]
+    assert len(showtimes) > index, "the demo data has showtimes every day"
+    return showtimes[index]
+
+
+def open_showtime(page, showtime: dict) -> None:
+    page.click(f"button.date-button[data-date='{tomorrow()}']")
+    page.click(f"button.showtime[data-showtime-id='{showtime['id']}']")
+    expect(page.locator("#seats-title")).to_have_text(showtime["movie_title"])
+    expect(page.locator("button.seat").first).to_be_visible()
+
+
+def seat(page, label: str):
+    return page.locator(f"button.seat[data-label='{label}']")
+
+
+def log_in_through_dialog(page, username: str, password: str) -> None:
+    dialog = page.locator("#auth-dialog")
+    expect(dialog).to_be_visible()
+    dialog.locator("#login-form [name=username]").fill(username)
+    dialog.locator("#login-form [name=password]").fill(password)
+    dialog.locator("#login-form button[type=submit]").click()
+    expect(dialog).to_be_hidden()
+
+
+def hold_through_api(api, token: str, showtime_id: int, labels: list[str]) -> dict:
+    return api.call(
+        "POST",
+        "/api/reservations/",
+        token=token,
+        body={"showtime": showtime_id, "seats": labels},
+        expect=201,
+    )
+
+
+def test_customer_books_two_seats_and_gets_tickets_with_qr_codes(new_page, api):
+    showtime = showtime_for(api, 0)
+    page = new_page("/")
+    expect(page.locator("#browse-title")).to_have_text("What's on")
+    open_showtime(page, showtime)
+    expect(page.locator(".screen-marker")).to_be_visible()
+    expect(page.locator("#legend-categories")).to_contain_text("Standard")
+    seat(page, "B3").click()
+    seat(page, "B4").click()
+    expect(seat(page, "B3")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#selection-summary")).to_contain_text("2 seats: B3 and B4")
+    screenshot(page, "1-seats-selected")
+
+    page.click("#hold-button")  # not logged in yet: the dialog asks, then holds
+    log_in_through_dialog(page, *DEMO_CUSTOMER)
+    expect(page.locator("#view-checkout")).to_be_visible()
+    expect(page.locator("#who")).to_have_text("Signed in as customer")
+    expect(page.locator("#checkout-summary")).to_contain_text("B3 and B4")
+    expect(page.locator("#countdown-value")).to_have_text(re.compile(r"^(9|10):\d\d$"))
+    screenshot(page, "2-hold-countdown")
+
+    page.click("#purchase-button")
+    expect(page.locator("#view-tickets")).to_be_visible()
+    expect(page.locator("#tickets .ticket")).to_have_count(2)
+    expect(page.locator("#tickets .ticket-seat")).to_have_text(["Seat B3", "Seat B4"])
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('#tickets img.qr-image')]
+            .filter(img => img.complete && img.naturalWidth > 0
+                    && img.src.startsWith('blob:')).length === 2"""
+    )
+    screenshot(page, "3-tickets")
+    assert api.seats(showtime["id"])["B3"] == "sold"
+
+    # Another visitor, in a separate browser context, sees both seats sold.
+    other = new_page("/")
+    open_showtime(other, showtime)
+    for label in ("B3", "B4"):
+        expect(seat(other, label)).to_have_attribute("data-status", "sold")
+        expect(seat(other, label)).to_have_attribute("aria-disabled", "true")
+        expect(seat(other, label)).to_have_attribute(
+            "aria-label", re.compile(r"seat \d+, standard, .*, sold$")
+        )
+    seat(other, "B3").click(force=True)  # aria-disabled: Playwright would wait
+    expect(seat(other, "B3")).not_to_have_class(re.compile("is-selected"))
+    expect(other.locator("#hold-button")).to_be_disabled()
+    screenshot(other, "4-second-visitor-sees-sold")
+
+    for visitor in (page, other):
+        assert visitor.js_errors == []
+        assert visitor.static_failures == []
+
+
+def test_seat_taken_between_map_load_and_hold_shows_the_conflict(new_page, api):
+    showtime = showtime_for(api, 1)
+    page = new_page("/")
+    open_showtime(page, showtime)
+    seat(page, "C5").click()
+    seat(page, "C6").click()
+
+    rival = api.register("rival-browser")
+    hold_through_api(api, rival, showtime["id"], ["C6"])
+
+    page.click("#hold-button")
+    log_in_through_dialog(page, *DEMO_CUSTOMER)
+    notice = page.locator("#notice")
+    expect(notice).to_be_visible()
+    expect(notice).to_contain_text(
+        "Sorry, seat C6 was just taken by someone else. "
+        "The seat map has been refreshed; please choose again."
+    )
+    expect(page.locator("#view-seats")).to_be_visible()
+    expect(seat(page, "C6")).to_have_attribute("data-status", "held")
+    expect(seat(page, "C5")).to_have_attribute("aria-pressed", "true")
+    expect(page.locator("#selection-summary")).to_contain_text("1 seat: C5")
+    screenshot(page, "5-conflict")
+    assert page.js_errors == []
+
+
+def test_best_available_and_keyboard_selection(new_page, api):
+    showtime = showtime_for(api, 2)
+    page = new_page("/")
+    open_showtime(page, showtime)
+    expected = api.call(
+        "GET", f"/api/showtimes/{showtime['id']}/best-seats/?count=3", expect=200
+    )["seats"]
+
+    page.select_option("#best-count", "3")
+    page.click("#best-button")
+    for label in expected:
+        expect(seat(page, label)).to_have_attribute("aria-pressed", "true")
+    expect(seat(page, expected[0])).to_be_focused()
+
+    # The map is one tab stop; arrows move, Space and Enter select.
+    page.keyboard.press("ArrowLeft")
+    row, number = expected[0][0], int(expected[0][1:])
+    left = f"{row}{number - 1}"
+    expect(seat(page, left)).to_be_focused()
+    page.keyboard.press("Space")
+    expect(seat(page, left)).to_have_attribute("aria-pressed", "true")
+    page.keyboard.press("ArrowUp")
+    page.keyboard.press("Enter")
+    expect(page.locator("#selection-summary")).to_contain_text("5 seats")
+    focused = page.evaluate("document.activeElement.dataset.label")
+    assert focused[0] == chr(ord(row) - 1)
+    assert page.locator("button.seat[tabindex='0']").count() == 1
+    screenshot(page, "6-best-and-keyboard")
+    assert page.js_errors == []
+
+
+def test_expired_access_token_is_refreshed_and_bookings_can_be_cancelled(new_page, api):
+    showtime = showtime_for(api, 3)
+    token = api.token(*DEMO_CUSTOMER)
+    held = hold_through_api(api, token, showtime["id"], ["A1", "A2"])
+    api.call(
+        "POST", f"/api/reservations/{held['id']}/purchase/", token=token, expect=200
+    )
+
+    page = new_page("/")
+    page.click("#login-button")
+    log_in_through_dialog(page, *DEMO_CUSTOMER)
+    before = json.loads(
+        page.evaluate("sessionStorage.getItem('movie-booking.session')")
+    )
+    # An access token past its expiry: the page must refresh before using it.
+    expired = "e30." + "eyJleHAiOjF9" + ".sig"  # payload {"exp": 1}
+    page.evaluate(
+        """(access) => {
+            const s = JSON.parse(sessionStorage.getItem('movie-booking.session'));
+            sessionStorage.setItem('movie-booking.session',
+                                   JSON.stringify({...s, access}));
+        }""",
+        expired,
+    )
+    page.reload()
+    page.click("#nav-bookings")
+    card = page.locator(f".booking[data-code='{held['code']}']")
+    expect(card).to_contain_text("Paid")
+    after = json.loads(page.evaluate("sessionStorage.getItem('movie-booking.session')"))
+    assert after["refresh"] != before["refresh"]  # rotated, used once
+    assert after["access"] != expired
+
+    card.get_by_role("button", name="Cancel booking").click()
+    card.get_by_role("button", name="Yes, cancel it").click()
+    expect(page.locator("#notice")).to_contain_text(
+        f"Booking {held['code']} was cancelled. $23.00 will be refunded."
+    )
+    expect(page.locator(f".booking[data-code='{held['code']}']")).to_contain_text(
+        "Cancelled"
+    )
+    screenshot(page, "7-my-bookings")
+    assert api.seats(showtime["id"])["A1"] == "available"
+    assert page.js_errors == []
+
+
+def test_hold_expiry_returns_to_the_map(new_page, api, browser, live):
+    showtime = showtime_for(api, 4)
+    context = browser.new_context(base_url=live.base_url)
+    try:
+        page = context.new_page()
+        page.clock.install()
+        page.goto("/")
+        page.click("#login-button")
+        log_in_through_dialog(page, *DEMO_CUSTOMER)
+        open_showtime(page, showtime)
+        seat(page, "D2").click()
+        page.click("#hold-button")
+        expect(page.locator("#view-checkout")).to_be_visible()
+        page.clock.fast_forward("10:05")
+        expect(page.locator("#notice")).to_contain_text(
+            "Your hold expired and the seats were released. "
+            "Please choose your seats again."
+        )
+        expect(page.locator("#view-seats")).to_be_visible()
+        screenshot(page, "8-hold-expired")
+    finally:
+        context.close()
+
+
+def test_swagger_ui_lists_operations_with_debug_off(new_page):
+    page = new_page("/api/docs/")
+    operations = page.locator(".opblock")
+    expect(operations.first).to_be_visible(timeout=20_000)
+    assert operations.count() > 20
+    expect(
+        page.locator(".opblock-summary-path").filter(has_text="/api/check-in/")
+    ).to_have_count(1)
+    screenshot(page, "9-swagger")
+    assert page.static_failures == []
