@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from movie_api.throttling import HoldThrottle
 from showtimes.models import Showtime
 
 from . import selectors, services
@@ -47,6 +48,12 @@ class ReservationViewSet(
 
     def get_queryset(self):
         return selectors.list_reservations(user=self.request.user)
+
+    def get_throttles(self):
+        throttles = super().get_throttles()
+        if self.action == "create":  # holding seats is what a scalper repeats
+            throttles.append(HoldThrottle())
+        return throttles
 
     def _fresh(self, reservation) -> dict:
         return ReservationSerializer(self.get_queryset().get(pk=reservation.pk)).data

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework import status
@@ -775,3 +776,21 @@ def test_seat_map_query_count_does_not_grow(
 
     with django_assert_max_num_queries(3):
         api_client.get(f"/api/showtimes/{showtime.pk}/seats/")
+
+
+def test_holds_are_rate_limited_per_user(auth_client, other_client, showtime, settings):
+    cache.clear()
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "hold": "2/min"}
+    for seat in ("A1", "A2"):
+        response = auth_client.post(URL, {"showtime": showtime.pk, "seats": [seat]})
+        assert response.status_code == status.HTTP_201_CREATED
+
+    third = auth_client.post(URL, {"showtime": showtime.pk, "seats": ["A3"]})
+
+    assert third.status_code == status.HTTP_429_TOO_MANY_REQUESTS
+    error("throttled", third)
+    assert "Retry-After" in third
+    assert auth_client.get(URL).status_code == status.HTTP_200_OK
+    other = other_client.post(URL, {"showtime": showtime.pk, "seats": ["A3"]})
+    assert other.status_code == status.HTTP_201_CREATED
+    cache.clear()
