@@ -21,8 +21,9 @@ the backstop: the partial unique index ``uniq_reservedseat_showtime_seat``
 code path forgot the lock; its ``IntegrityError`` becomes ``SeatsUnavailable`` (409).
 
 Payment gateways are called *outside* the lock (a slow gateway must not stall every
-booking of a showtime): purchase checks the hold, charges, then re-checks under the
-lock and refunds the charge if the hold was lost meanwhile.
+booking of a showtime): purchase checks the hold and the showtime, charges, then
+re-checks both under the lock and refunds the charge if the hold was lost (expired,
+cancelled, bought by a twin request) or the showtime closed meanwhile.
 """
 
 from __future__ import annotations
