@@ -14,7 +14,7 @@ class CheckInSerializer(serializers.Serializer):
     code = serializers.CharField(max_length=40, trim_whitespace=True)
 
 
-class _ShowtimeBriefSerializer(serializers.ModelSerializer):
+class CheckInShowtimeSerializer(serializers.ModelSerializer):
     theater = serializers.CharField(source="screen.theater.name")
     screen = serializers.CharField(source="screen.name")
 
@@ -24,14 +24,14 @@ class _ShowtimeBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class _MovieBriefSerializer(serializers.ModelSerializer):
+class CheckInMovieSerializer(serializers.ModelSerializer):
     class Meta:
         model = Movie
         fields = ["id", "title"]
         read_only_fields = fields
 
 
-class _HolderSerializer(serializers.ModelSerializer):
+class CheckInHolderSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="get_full_name")
 
     class Meta:
@@ -46,9 +46,9 @@ class CheckInResultSerializer(serializers.ModelSerializer):
     seat = serializers.CharField(source="seat.label")
     category = serializers.CharField(source="seat.category")
     reservation = serializers.CharField(source="reservation.code")
-    showtime = _ShowtimeBriefSerializer(source="reservation.showtime")
-    movie = _MovieBriefSerializer(source="reservation.showtime.movie")
-    holder = _HolderSerializer(source="reservation.user")
+    showtime = CheckInShowtimeSerializer(source="reservation.showtime")
+    movie = CheckInMovieSerializer(source="reservation.showtime.movie")
+    holder = CheckInHolderSerializer(source="reservation.user")
 
     class Meta:
         model = Ticket
