@@ -113,8 +113,19 @@ def test_seat_taken_between_map_load_and_hold_shows_the_conflict(new_page, api):
     rival = api.register("rival-browser")
     hold_through_api(api, rival, showtime["id"], ["C6"])
 
-    page.click("#hold-button")
-    log_in_through_dialog(page, *DEMO_CUSTOMER)
+    page.click("#hold-button")  # a new visitor: registers in the dialog, then holds
+    dialog = page.locator("#auth-dialog")
+    dialog.get_by_role("tab", name="Register").click()
+    form = dialog.locator("#register-form")
+    form.locator("[name=username]").fill("new-visitor")
+    form.locator("[name=email]").fill("new-visitor@example.com")
+    form.locator("[name=password]").fill("123")
+    form.locator("button[type=submit]").click()
+    expect(form.locator(".form-error")).to_contain_text("This password is too short.")
+    form.locator("[name=password]").fill("Popcorn-Row-7!")
+    form.locator("button[type=submit]").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#who")).to_have_text("Signed in as new-visitor")
     notice = page.locator("#notice")
     expect(notice).to_be_visible()
     expect(notice).to_contain_text(
