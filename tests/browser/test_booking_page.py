@@ -220,7 +220,7 @@ def test_expired_access_token_is_refreshed_and_bookings_can_be_cancelled(new_pag
     assert page.js_errors == []
 
 
-def test_hold_expiry_returns_to_the_map(new_page, api, browser, live):
+def test_hold_expiry_returns_to_the_map(api, browser, live):
     showtime = showtime_for(api, 4)
     context = browser.new_context(base_url=live.base_url)
     try:
