@@ -7,7 +7,7 @@ PG_TEST_DB ?= movie_api_ci
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres serve lint format bench clean
+.PHONY: run test test-postgres serve lint format bench clean screenshot schema
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,16 @@ format: $(VENV)/.dev-installed
 
 clean:
 	rm -rf $(VENV) staticfiles db.sqlite3* test_db.sqlite3*
+
+# Benchmark against a bare-WSGI floor (bench/README.md); set DATABASE_URL=postgres://... for PostgreSQL.
+bench: $(VENV)/.dev-installed
+	$(PY) bench/run.py
+
+# Regenerate the committed OpenAPI schema; tests/security/test_schema.py checks it is
+# current and that generating it gives no warnings.
+schema: $(VENV)/.runtime-installed
+	DJANGO_DEBUG=1 $(PY) manage.py spectacular --validate --file openapi.yaml
+
+# Regenerate docs/seat-map.png (needs /usr/bin/chromium).
+screenshot: $(VENV)/.dev-installed
+	$(PY) scripts/screenshot_seat_map.py
