@@ -1,0 +1,65 @@
+"""The floor: a bare WSGI app that costs Python + HTTP + one database round trip.
+
+bench/run.py serves it under the project's own gunicorn settings (2 sync workers)
+next to the project. For each request it runs one primary-key select on the
+benchmark database (sqlite3 or psycopg directly, no Django, one connection per
+worker kept open) and answers with the exact status, content type and bytes the
+project returned for that URL, read once per worker from the JSON file named by
+BENCH_FLOOR_BODIES: {"/path?query": {"status": 200, "content_type": ..., "body":
+<base64>}}. BENCH_FLOOR_DATABASE is a sqlite file path or a postgres:// URL, and
+BENCH_FLOOR_ROW the showtime id to select.
+"""
+
+import base64
+import json
+import os
+import sqlite3
+
+_REASONS = {200: "200 OK", 404: "404 Not Found"}
+
+
+def _load_bodies() -> dict[str, tuple[str, str, bytes]]:
+    with open(os.environ["BENCH_FLOOR_BODIES"], encoding="utf-8") as handle:
+        raw = json.load(handle)
+    return {
+        key: (
+            _REASONS.get(entry["status"], f"{entry['status']} Unknown"),
+            entry["content_type"],
+            base64.b64decode(entry["body"]),
+        )
+        for key, entry in raw.items()
+    }
+
+
+BODIES = _load_bodies()
+DATABASE = os.environ["BENCH_FLOOR_DATABASE"]
+ROW = int(os.environ.get("BENCH_FLOOR_ROW", "1"))
+_cursor = None
+_sql = "SELECT id FROM showtimes_showtime WHERE id = ?"
+
+
+def _round_trip() -> None:
+    global _cursor, _sql
+    if _cursor is None:  # opened in the worker, after gunicorn forked it
+        if DATABASE.startswith(("postgres://", "postgresql://")):
+            import psycopg
+
+            _cursor = psycopg.connect(DATABASE, autocommit=True).cursor()
+            _sql = _sql.replace("?", "%s")
+        else:
+            _cursor = sqlite3.connect(
+                DATABASE, isolation_level=None, check_same_thread=False
+            ).cursor()
+    _cursor.execute(_sql, (ROW,))
+    _cursor.fetchone()
+
+
+def application(environ, start_response):
+    _round_trip()
+    query = environ.get("QUERY_STRING", "")
+    key = environ.get("PATH_INFO", "") + (f"?{query}" if query else "")
+    status, content_type, body = BODIES.get(key, ("404 Not Found", "text/plain", b""))
+    start_response(
+        status, [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+    )
+    return [body]
