@@ -9,6 +9,7 @@ class AccountsConfig(AppConfig):
     name = "accounts"
 
     def ready(self) -> None:
+        from . import checks  # noqa: F401  (registers the deploy checks)
         from .roles import ensure_roles
 
         # Runs after each app's migrations (and after a test flush): permissions of

@@ -18,6 +18,7 @@ from django.urls import Resolver404, resolve
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework_simplejwt.exceptions import DetailDictMixin
 
 logger = logging.getLogger(__name__)
 
@@ -134,6 +135,10 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
 
     detail = getattr(exc, "detail", None)
     code = getattr(detail, "code", None) or getattr(exc, "default_code", "error")
+    if isinstance(exc, DetailDictMixin) and isinstance(detail, dict):
+        # simplejwt keeps its specific code (user_inactive, bad_authorization_header)
+        # inside the detail dict, not on it.
+        code = detail.get("code") or code
     if isinstance(exc, exceptions.NotFound):
         code = "not_found"
     message = _first_message(detail) or str(exc)
