@@ -37,12 +37,16 @@ COMPONENTS = [
     ("filter backends", r"filter_queryset|django_filters/"),
     ("seat-map selector", r"get_seat_map"),
     ("get_object / lookup", r"get_object \(rest_framework|get_object_or_404"),
+    ("booking service", r"reservations/services\.py"),
+    ("reservation re-read for the response", r"ReservationViewSet\._fresh"),
+    ("input validation", r"is_valid \(rest_framework|run_validation"),
     (
         "serializer (to_representation)",
         r"to_representation|ReturnList|ReturnDict|\.data \(rest_framework/serializers",
     ),
     ("JSON rendering", r"JSONRenderer\.render|rendered_content|json/encoder"),
     ("DRF dispatch (other)", r"APIView\.dispatch|APIView\.initial|finalize_response"),
+    ("idempotency key bookkeeping", r"reservations/idempotency"),
     ("middleware", r"middleware"),
     ("Django handler (other)", r"WSGIHandler\.__call__"),
 ]

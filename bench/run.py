@@ -781,15 +781,15 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
             small,
             project,
             reads["showtimes_date"],
-            rounds=args.rounds,
-            seconds=3,
+            rounds=2 * args.rounds,
+            seconds=2,
         )
         result["seed"]["small"]["date_first_page_rows"] = len(
             json.loads(fetch(small, reads["showtimes_date"])[2]).get("results", [])
         )
 
     if args.profile_dir:
-        profile_reads(args, reader, project, reads)
+        profile_reads(args, reader, project, reads, meta)
 
     for server in (floor, small):
         if server is not None:
@@ -828,8 +828,8 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
     return 0
 
 
-def profile_reads(args, reader: Reader, project: Server, reads: dict) -> None:
-    """Record each read scenario with py-spy (all workers) while wrk drives it."""
+def profile_reads(args, reader: Reader, project: Server, reads: dict, meta) -> None:
+    """Record each read scenario, then hold + cancel, with py-spy (all workers)."""
     spy = shutil.which("py-spy") or str(Path(PY).with_name("py-spy"))
     if not Path(spy).exists():
         print("  py-spy not found: pip install py-spy; skipping profiles")
@@ -837,7 +837,24 @@ def profile_reads(args, reader: Reader, project: Server, reads: dict) -> None:
     out_dir = Path(args.profile_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     seconds = max(args.seconds, 8)
-    for name, path in reads.items():
+    jobs = [
+        (name, lambda path=path: reader.run(project, path, seconds - 2))
+        for name, path in reads.items()
+    ]
+    if not args.skip_writes:
+        jobs.append(
+            (
+                "hold_cancel",
+                lambda: loadgen.hold_cancel(
+                    project.port,
+                    showtime=meta["hold_showtime"],
+                    labels=meta["hold_free_labels"],
+                    tokens=meta["tokens"][: args.hold_clients],
+                    seconds=seconds - 3,
+                ),
+            )
+        )
+    for name, job in jobs:
         target = out_dir / f"{name}.txt"
         spy_proc = subprocess.Popen(
             [
@@ -860,7 +877,7 @@ def profile_reads(args, reader: Reader, project: Server, reads: dict) -> None:
             stderr=subprocess.DEVNULL,
         )
         time.sleep(1.0)  # let py-spy attach
-        reader.run(project, path, seconds - 2)
+        job()
         spy_proc.wait(timeout=seconds + 30)
         print(f"  profile {name}: {target}")
 
