@@ -1,4 +1,4 @@
-"""Registration, the caller's profile and logout. Token views come from simplejwt."""
+"""Registration, login (rate-limited), the caller's profile and logout."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, permissions, status
@@ -6,8 +6,15 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.views import TokenObtainPairView
 
 from movie_api.exceptions import DomainError
+from movie_api.throttling import (
+    AnonThrottle,
+    LoginThrottle,
+    RegisterThrottle,
+    UserThrottle,
+)
 
 from .serializers import LogoutSerializer, MeSerializer, RegisterSerializer
 
@@ -21,7 +28,13 @@ class RegisterView(generics.CreateAPIView):
     serializer_class = RegisterSerializer
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
-    throttle_scope = "register"
+    throttle_classes = [RegisterThrottle, AnonThrottle, UserThrottle]
+
+
+class LoginView(TokenObtainPairView):
+    """simplejwt's token pair view, with password guessing slowed per username and IP."""
+
+    throttle_classes = [LoginThrottle, AnonThrottle, UserThrottle]
 
 
 class MeView(generics.RetrieveAPIView):

@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
@@ -84,6 +86,16 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
             error_body(exc.code, exc.message, details=exc.details),
             status=exc.status_code,
             headers=headers,
+        )
+    if isinstance(exc, RequestDataTooBig):
+        # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE; left to
+        # Django it becomes a bare 400, and the client never learns why.
+        return Response(
+            error_body(
+                "request_too_large",
+                f"The request body is over {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.",
+            ),
+            status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE,
         )
     if isinstance(exc, ProtectedError | RestrictedError):
         return Response(

@@ -242,6 +242,10 @@ REST_FRAMEWORK = {
         "movie_api.throttling.AnonThrottle",
         "movie_api.throttling.UserThrottle",
     ],
+    # Throttles key anonymous callers by address. Left unset, DRF would take the
+    # whole client-supplied X-Forwarded-For, so anyone could dodge a limit by
+    # changing it. 0 = REMOTE_ADDR; behind N proxies that each append, N.
+    "NUM_PROXIES": env_int("NUM_PROXIES", 0),
     "EXCEPTION_HANDLER": "movie_api.exceptions.api_exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -5,10 +5,60 @@ shared/NOTES-security.md).
 Rates live in ``settings.THROTTLE_RATES`` and are read at request time (DRF's own
 classes freeze them at import), so tests and operators can change them. A rate of
 ``None`` switches that throttle off.
+
+DRF reads a key's history, decides, then writes it back. Two workers doing that at
+once both read the same history, so a parallel burst let 11 of 30 through at 10/min.
+Here each key's read-decide-write runs in a critical section (``_serialised``), so
+the limit holds exactly under any concurrency.
 """
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from django.conf import settings
+from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache.backends.db import DatabaseCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import connections, router, transaction
 from rest_framework import throttling
+
+LOCK_TIMEOUT_SECONDS = 5
+
+
+def _advisory_lock_id(key: str) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
+    )
+
+
+@contextmanager
+def _serialised(key: str) -> Iterator[None]:
+    """Only one request at a time, across all workers, runs the body for ``key``."""
+    cache = caches[DEFAULT_CACHE_ALIAS]
+    if isinstance(cache, DatabaseCache):
+        alias = router.db_for_write(cache.cache_model_class)
+        with transaction.atomic(using=alias):
+            connection = connections[alias]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(
+                        "SELECT pg_advisory_xact_lock(%s)", [_advisory_lock_id(key)]
+                    )
+            # SQLite: settings open every transaction with BEGIN IMMEDIATE, which
+            # takes the database's write lock, so this block runs alone already.
+            yield
+    elif isinstance(cache, RedisCache):
+        client = cache._cache.get_client(key, write=True)
+        with client.lock(
+            cache.make_key(f"{key}:lock"),
+            timeout=LOCK_TIMEOUT_SECONDS,
+            sleep=0.005,
+            blocking_timeout=LOCK_TIMEOUT_SECONDS,
+        ):
+            yield
+    else:
+        yield  # per-process memory: nothing shared to protect
 
 
 class _SettingsRateMixin:
@@ -20,7 +70,18 @@ class _SettingsRateMixin:
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        return super().allow_request(request, view)
+        self.key = self.get_cache_key(request, view)
+        if self.key is None:
+            return True
+        # DRF's SimpleRateThrottle.allow_request, with the read-decide-write locked.
+        with _serialised(self.key):
+            self.history = self.cache.get(self.key, [])
+            self.now = self.timer()
+            while self.history and self.history[-1] <= self.now - self.duration:
+                self.history.pop()
+            if len(self.history) >= self.num_requests:
+                return self.throttle_failure()
+            return self.throttle_success()
 
 
 class AnonThrottle(_SettingsRateMixin, throttling.AnonRateThrottle):
@@ -45,9 +106,11 @@ class LoginThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
         username = ""
         if isinstance(request.data, dict):
             username = str(request.data.get("username", ""))[:150].lower()
+        # Hashed: a fixed-length key whatever characters the caller sends.
+        digest = hashlib.sha256(username.encode()).hexdigest()[:32]
         return self.cache_format % {
             "scope": self.scope,
-            "ident": f"{self.get_ident(request)}:{username}",
+            "ident": f"{self.get_ident(request)}:{digest}",
         }
 
 

@@ -1,0 +1,439 @@
+"""API4 unrestricted resource consumption: rate limits per scope, exact under
+parallel bursts and across gunicorn workers, page size cap, body size limit."""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import uuid
+from collections import Counter
+from contextlib import nullcontext
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from rest_framework import status
+from rest_framework.test import APIClient
+
+from movie_api import throttling
+from tests.factories import MovieFactory, UserFactory
+from tests.live import fire, live_gunicorn
+
+pytestmark = pytest.mark.django_db
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "/api/auth/token/"
+REGISTER = "/api/auth/register/"
+ME = "/api/auth/me/"
+MOVIES = "/api/movies/"
+PASSWORD = "Str0ng-pass!"
+MIB = 1024 * 1024
+
+
+@pytest.fixture
+def rates(settings, throttle_cache):
+    """Switch chosen throttles on (the suite's conftest turns them all off)."""
+
+    def set_rates(**scopes: str) -> None:
+        settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, **scopes}
+
+    return set_rates
+
+
+def assert_throttled(error_of, response, *, period_seconds: int) -> None:
+    error_of(response, status.HTTP_429_TOO_MANY_REQUESTS, "throttled")
+    assert 0 < int(response["Retry-After"]) <= period_seconds
+
+
+def login(username: str, *, ip: str = "127.0.0.1", password: str = PASSWORD, **extra):
+    return APIClient().post(
+        TOKEN, {"username": username, "password": password}, REMOTE_ADDR=ip, **extra
+    )
+
+
+def register(username: str, *, ip: str = "127.0.0.1"):
+    body = {"username": username, "email": f"{username}@example.com"}
+    return APIClient().post(REGISTER, {**body, "password": PASSWORD}, REMOTE_ADDR=ip)
+
+
+# --- each scope, in process --------------------------------------------------------
+
+
+def test_anonymous_callers_are_limited_per_address(rates, error_of):
+    rates(anon="3/min")
+    client = APIClient()
+
+    passed = [client.get(MOVIES).status_code for _ in range(3)]
+    blocked = client.get(MOVIES)
+
+    assert passed == [status.HTTP_200_OK] * 3
+    assert_throttled(error_of, blocked, period_seconds=60)
+    assert client.get(MOVIES, REMOTE_ADDR="10.0.0.2").status_code == status.HTTP_200_OK
+
+
+def test_authenticated_callers_are_limited_per_user(rates, error_of, client_for):
+    rates(user="3/min", anon="1/min")
+    alice, bob = client_for(UserFactory()), client_for(UserFactory())
+
+    passed = [alice.get(ME).status_code for _ in range(3)]
+    blocked = alice.get(ME)
+
+    assert passed == [status.HTTP_200_OK] * 3
+    assert_throttled(error_of, blocked, period_seconds=60)
+    assert bob.get(ME).status_code == status.HTTP_200_OK
+
+
+def test_login_is_limited_per_username_and_address(rates, error_of):
+    rates(login="3/min")
+    alice = UserFactory()
+    UserFactory(username="bob")
+
+    wrong = [login(alice.username, password="guess").status_code for _ in range(3)]
+    blocked = login(alice.username)  # even the right password, once over the limit
+
+    assert wrong == [status.HTTP_401_UNAUTHORIZED] * 3
+    assert_throttled(error_of, blocked, period_seconds=60)
+    assert_throttled(error_of, login(alice.username.upper()), period_seconds=60)
+    assert login("bob").status_code == status.HTTP_200_OK
+    assert login(alice.username, ip="10.0.0.2").status_code == status.HTTP_200_OK
+
+
+@pytest.mark.filterwarnings("error::django.core.cache.CacheKeyWarning")
+def test_login_keys_are_safe_whatever_the_username(rates):
+    """Spaces, control characters and length never reach the cache key."""
+    rates(login="1/min")
+    username = "mal lory\t\u2603" + "x" * 10_000
+
+    assert login(username).status_code == status.HTTP_401_UNAUTHORIZED
+    assert login(username).status_code == status.HTTP_429_TOO_MANY_REQUESTS
+
+
+def test_registration_is_limited_per_address(rates, error_of):
+    rates(register="2/hour")
+
+    created = [register(f"newcomer{i}").status_code for i in range(2)]
+    blocked = register("newcomer2")
+
+    assert created == [status.HTTP_201_CREATED] * 2
+    assert_throttled(error_of, blocked, period_seconds=3600)
+    assert register("newcomer3", ip="10.0.0.2").status_code == status.HTTP_201_CREATED
+
+
+def test_a_rate_of_none_switches_a_throttle_off(rates):
+    rates(anon=None)
+
+    assert {APIClient().get(MOVIES).status_code for _ in range(30)} == {
+        status.HTTP_200_OK
+    }
+
+
+def test_forged_x_forwarded_for_does_not_dodge_the_limit(rates, error_of):
+    """NUM_PROXIES defaults to 0: the address is REMOTE_ADDR, whatever the client
+    claims (DRF's own default would key on the whole header)."""
+    rates(anon="3/min")
+
+    responses = [
+        APIClient().get(MOVIES, HTTP_X_FORWARDED_FOR=f"203.0.113.{i}") for i in range(4)
+    ]
+
+    assert [r.status_code for r in responses[:3]] == [status.HTTP_200_OK] * 3
+    assert_throttled(error_of, responses[3], period_seconds=60)
+
+
+def test_behind_one_proxy_the_address_it_appended_is_the_client(rates, settings):
+    rates(anon="2/min")
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+
+    def get(xff: str) -> int:
+        return APIClient().get(MOVIES, HTTP_X_FORWARDED_FOR=xff).status_code
+
+    # what the client wrote comes first; the proxy appends the real address
+    assert get("1.1.1.1, 198.51.100.7") == status.HTTP_200_OK
+    assert get("2.2.2.2, 198.51.100.7") == status.HTTP_200_OK
+    assert get("3.3.3.3, 198.51.100.7") == status.HTTP_429_TOO_MANY_REQUESTS
+    assert get("198.51.100.8") == status.HTTP_200_OK
+
+
+# --- parallel bursts, in process -----------------------------------------------------
+
+
+def burst(count: int, call) -> Counter:
+    """``call()`` from ``count`` threads released together; each has its own
+    database connection."""
+    barrier = threading.Barrier(count)
+    codes: list = [None] * count
+
+    def run(index: int) -> None:
+        try:
+            barrier.wait(timeout=30)
+            codes[index] = call().status_code
+        except BaseException as exc:  # a crash is a result to assert on
+            codes[index] = repr(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a request hung"
+    return Counter(codes)
+
+
+@pytest.fixture
+def redis_cache(settings):
+    redis = pytest.importorskip("redis")
+    try:
+        redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
+    except redis.exceptions.ConnectionError:
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/15",
+            "KEY_PREFIX": f"security-test-{uuid.uuid4().hex}",
+        }
+    }
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("cache_backend", ["database", "redis"])
+@pytest.mark.parametrize("trial", range(3))
+def test_a_parallel_burst_passes_exactly_the_limit(
+    request, rates, cache_backend, trial
+):
+    if cache_backend == "redis":
+        request.getfixturevalue("redis_cache")
+    rates(login="10/min")
+    UserFactory(username="alice")
+
+    codes = burst(30, lambda: login("alice"))
+
+    assert codes == {status.HTTP_200_OK: 10, status.HTTP_429_TOO_MANY_REQUESTS: 20}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_without_the_lock_a_parallel_burst_overshoots(rates, monkeypatch):
+    """Negative control: DRF's unlocked read-decide-write lets extra requests
+    through under the same burst, so the test above can fail."""
+    monkeypatch.setattr(throttling, "_serialised", lambda key: nullcontext())
+    rates(anon="10/min")
+    passed = []
+    for trial in range(10):
+        ip = f"10.1.0.{trial}"
+        codes = burst(30, lambda ip=ip: APIClient().get(MOVIES, REMOTE_ADDR=ip))
+        passed.append(codes[status.HTTP_200_OK])
+        if max(passed) > 10:
+            break
+
+    assert max(passed) > 10, passed
+
+
+# --- across gunicorn workers ----------------------------------------------------------
+
+SEED = r"""
+from accounts.models import User
+for name in ("alice", "bob"):
+    User.objects.create_user(username=name, password="Str0ng-pass!")
+"""
+
+
+@pytest.fixture(scope="module")
+def live():
+    """Two gunicorn workers (debug off) sharing the database cache; each test uses
+    its own client address (NUM_PROXIES=1 trusts the last X-Forwarded-For entry)."""
+    env = {
+        "THROTTLE_LOGIN_RATE": "10/min",
+        "THROTTLE_ANON_RATE": "20/min",
+        "NUM_PROXIES": "1",
+    }
+    with live_gunicorn(workers=2, extra_env=env, seed=SEED) as (server, _):
+        yield server
+
+
+def live_login(live, username: str, ip: str):
+    return live.request(
+        "POST",
+        TOKEN,
+        body={"username": username, "password": PASSWORD},
+        headers={"X-Forwarded-For": ip},
+    )
+
+
+def workers_that_served(live, method: str, path: str) -> set[str]:
+    pattern = rf"^pid=<?(\d+)>? \d+ {method} {re.escape(path)}$"
+    return set(re.findall(pattern, live.log_path.read_text(), re.MULTILINE))
+
+
+def test_login_limit_is_shared_by_all_workers(live):
+    responses = fire(lambda _i: live_login(live, "alice", "198.51.100.1"), 30)
+
+    codes = Counter(r.status for r in responses)
+    assert codes == {status.HTTP_200_OK: 10, status.HTTP_429_TOO_MANY_REQUESTS: 20}
+    for response in responses:
+        if response.status == status.HTTP_429_TOO_MANY_REQUESTS:
+            assert response.body["error"]["code"] == "throttled"
+            assert 0 < int(response.headers["Retry-After"]) <= 60
+    assert len(workers_that_served(live, "POST", TOKEN)) == 2
+
+
+def test_login_limit_is_per_username_and_address_across_workers(live):
+    fire(lambda _i: live_login(live, "alice", "198.51.100.2"), 12)  # alice spent
+
+    others = fire(
+        lambda i: live_login(live, "bob" if i % 2 else "alice", "198.51.100.3"), 10
+    )
+
+    assert Counter(r.status for r in others) == {status.HTTP_200_OK: 10}
+    assert live_login(live, "bob", "198.51.100.2").status == status.HTTP_200_OK
+    assert (
+        live_login(live, "alice", "198.51.100.2").status
+        == status.HTTP_429_TOO_MANY_REQUESTS
+    )
+
+
+def test_anonymous_limit_is_shared_by_all_workers(live):
+    responses = fire(
+        lambda _i: live.request(
+            "GET", MOVIES, headers={"X-Forwarded-For": "198.51.100.4"}
+        ),
+        40,
+    )
+
+    assert Counter(r.status for r in responses) == {
+        status.HTTP_200_OK: 20,
+        status.HTTP_429_TOO_MANY_REQUESTS: 20,
+    }
+    assert len(workers_that_served(live, "GET", MOVIES)) == 2
+
+
+def test_oversized_body_is_413_json_under_gunicorn(live):
+    response = live.request(
+        "POST",
+        REGISTER,
+        body={"username": "x" * (2 * MIB), "email": "big@example.com"},
+        headers={"X-Forwarded-For": "198.51.100.5"},
+    )
+
+    assert response.status == status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    assert response.body["error"]["code"] == "request_too_large"
+
+
+# --- sizes -------------------------------------------------------------------------
+
+
+def test_page_size_is_capped_at_100(api_client):
+    MovieFactory.create_batch(101)
+
+    response = api_client.get(MOVIES, {"page_size": 1_000_000})
+
+    assert response.status_code == status.HTTP_200_OK
+    body = response.json()
+    assert len(body["results"]) == 100
+    assert body["count"] == 101
+    assert body["next"] is not None
+
+
+@pytest.mark.parametrize("path", [TOKEN, REGISTER, "/api/reservations/"])
+def test_body_over_the_upload_limit_is_413_json(error_of, client_for, path):
+    client = client_for(UserFactory())
+    body = json.dumps({"username": "x" * MIB, "password": "y"})
+
+    response = client.post(path, body, content_type="application/json")
+
+    error_of(response, status.HTTP_413_REQUEST_ENTITY_TOO_LARGE, "request_too_large")
+
+
+def test_body_under_the_upload_limit_is_read(error_of):
+    """The control: the same request, small enough, reaches the serializer."""
+    body = json.dumps({"username": "x" * (MIB - 100), "password": "y"})
+
+    response = APIClient().post(TOKEN, body, content_type="application/json")
+
+    error_of(response, status.HTTP_401_UNAUTHORIZED, "no_active_account")
+
+
+def test_upload_limit_is_one_mebibyte(settings):
+    assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == MIB
+
+
+# --- configuration from the environment --------------------------------------------
+
+PROBE = """
+import json, django
+from django.conf import settings
+django.setup()
+print(json.dumps({
+    "rates": settings.THROTTLE_RATES,
+    "num_proxies": settings.REST_FRAMEWORK["NUM_PROXIES"],
+    "upload": settings.DATA_UPLOAD_MAX_MEMORY_SIZE,
+    "throttles": settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"],
+}))
+"""
+
+
+def settings_with(**env) -> dict:
+    base = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("PYTEST", "THROTTLE_", "NUM_PROXIES", "DATA_UPLOAD"))
+    }
+    base.update(
+        DJANGO_SETTINGS_MODULE="movie_api.settings",
+        DJANGO_SECRET_KEY="x" * 60,
+        DJANGO_DEBUG="0",
+        **env,
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        cwd=ROOT,
+        env=base,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_throttles_have_defaults_when_the_environment_is_silent():
+    assert settings_with() == {
+        "rates": {
+            "anon": "300/min",
+            "user": "600/min",
+            "login": "10/min",
+            "register": "20/hour",
+            "hold": "30/min",
+        },
+        "num_proxies": 0,
+        "upload": MIB,
+        "throttles": [
+            "movie_api.throttling.AnonThrottle",
+            "movie_api.throttling.UserThrottle",
+        ],
+    }
+
+
+def test_environment_overrides_reach_the_settings():
+    probed = settings_with(
+        THROTTLE_ANON_RATE="7/min",
+        THROTTLE_USER_RATE="off",
+        THROTTLE_LOGIN_RATE="5/hour",
+        THROTTLE_REGISTER_RATE="none",
+        THROTTLE_HOLD_RATE="2/s",
+        NUM_PROXIES="2",
+        DATA_UPLOAD_MAX_MEMORY_SIZE="2048",
+    )
+
+    assert probed["rates"] == {
+        "anon": "7/min",
+        "user": None,
+        "login": "5/hour",
+        "register": None,
+        "hold": "2/s",
+    }
+    assert probed["num_proxies"] == 2
+    assert probed["upload"] == 2048
