@@ -1,0 +1,148 @@
+"""API9 inventory: the OpenAPI schema is complete, valid, committed and current."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from django.conf import settings
+from django.core.management import call_command
+
+from .routes import api_routes, shape
+
+SCHEMA_FILE = Path(settings.BASE_DIR) / "openapi.yaml"
+ERROR_STATUSES = {"400", "401", "402", "403", "404", "409", "422", "429", "503"}
+HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory) -> str:
+    """The schema the code gives now, written exactly as `make schema` writes it."""
+    target = tmp_path_factory.mktemp("schema") / "openapi.yaml"
+    call_command("spectacular", "--file", str(target))
+    return target.read_text()
+
+
+@pytest.fixture(scope="module")
+def schema(generated) -> dict:
+    return yaml.safe_load(generated)
+
+
+def operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS:
+                yield path, method.upper(), operation
+
+
+def test_committed_schema_matches_the_code(generated):
+    assert SCHEMA_FILE.exists(), "openapi.yaml is missing: run `make schema`"
+    assert SCHEMA_FILE.read_text() == generated, (
+        "openapi.yaml is out of date with the code: run `make schema` and commit it"
+    )
+
+
+def test_schema_generation_is_valid_and_warning_free(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "spectacular",
+            "--validate",
+            "--fail-on-warn",
+            "--file",
+            str(tmp_path / "openapi.yaml"),
+        ],
+        cwd=settings.BASE_DIR,
+        env={**os.environ, "DJANGO_DEBUG": "1"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_api_route_is_in_the_schema(schema):
+    documented = {(method, shape(path)) for path, method, _ in operations(schema)}
+    missing = sorted(
+        f"{route.method} {route.path}"
+        for route in api_routes()
+        if (route.method, shape(route.path)) not in documented
+    )
+    assert not missing, f"routes missing from the schema: {missing}"
+
+
+def test_the_schema_documents_only_real_routes(schema):
+    routed = {(route.method, shape(route.path)) for route in api_routes()}
+    extra = sorted(
+        f"{method} {path}"
+        for path, method, _ in operations(schema)
+        if (method, shape(path)) not in routed
+    )
+    assert not extra, f"schema operations with no route: {extra}"
+
+
+def test_error_envelope_is_a_named_component(schema):
+    envelope = schema["components"]["schemas"]["ErrorEnvelope"]
+    assert envelope["required"] == ["error"]
+    error = schema["components"]["schemas"]["Error"]
+    assert set(error["properties"]) == {"code", "message", "fields", "details"}
+    assert set(error["required"]) == {"code", "message", "fields", "details"}
+    for response in schema["components"]["responses"].values():
+        assert response["content"] == {
+            "application/json": {
+                "schema": {"$ref": "#/components/schemas/ErrorEnvelope"}
+            }
+        }
+
+
+def _expected_errors(path: str, method: str, operation: dict) -> set[str]:
+    parameters = operation.get("parameters", [])
+    anonymous_only = operation.get("security") in (None, [{}])
+    expected = {"503"}
+    if method in {"POST", "PUT", "PATCH"} or any(
+        p["in"] == "query" for p in parameters
+    ):
+        expected.add("400")
+    if not anonymous_only:
+        expected.add("401")
+    if "{" in path:
+        expected.add("404")
+    if method in {"POST", "PUT", "PATCH", "DELETE"}:
+        expected.add("409")
+    return expected
+
+
+def test_every_operation_documents_its_error_responses(schema):
+    undocumented = {}
+    for path, method, operation in operations(schema):
+        responses = operation["responses"]
+        missing = _expected_errors(path, method, operation) - set(responses)
+        if missing:
+            undocumented[f"{method} {path}"] = sorted(missing)
+        for status_code in set(responses) & ERROR_STATUSES:
+            ref = responses[status_code].get("$ref", "")
+            assert ref.startswith("#/components/responses/"), (method, path)
+    assert not undocumented, f"error responses missing: {undocumented}"
+
+
+def test_every_throttled_or_model_guarded_operation_says_so(schema):
+    ops = {(method, path): op for path, method, op in operations(schema)}
+    # Catalogue writes are guarded by model permissions; their reads are not.
+    assert "403" in ops["POST", "/api/movies/"]["responses"]
+    assert "403" not in ops["GET", "/api/movies/"]["responses"]
+    # Only the owner or staff change a reservation; box office may only look.
+    assert "403" in ops["PATCH", "/api/reservations/{id}/"]["responses"]
+    assert "403" not in ops["GET", "/api/reservations/{id}/"]["responses"]
+    assert "403" in ops["POST", "/api/check-in/"]["responses"]
+    # Retry-safe endpoints refuse a reused Idempotency-Key; a purchase can be declined.
+    assert "422" in ops["POST", "/api/reservations/"]["responses"]
+    assert "402" in ops["POST", "/api/reservations/{id}/purchase/"]["responses"]
+    # Every view is throttled (the anonymous and user rates apply everywhere).
+    assert all("429" in op["responses"] for op in ops.values())
+    # Anyone may read the catalogue, and bad credentials at login are a 401.
+    assert {} in ops["GET", "/api/movies/"]["security"]
+    assert "401" in ops["POST", "/api/auth/token/"]["responses"]
