@@ -1,0 +1,109 @@
+"""One seeded world for the security tests: every role, catalogue rows, and two
+customers who each own a held and a purchased reservation (with tickets)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.utils import timezone
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from accounts.models import User
+from movies.models import Movie
+from reservations.models import Reservation, Ticket
+from showtimes.models import Showtime
+from tests.factories import (
+    MovieFactory,
+    ReservationFactory,
+    ScreenFactory,
+    ShowtimeFactory,
+    TheaterFactory,
+    UserFactory,
+)
+from theaters.models import Screen, Theater
+
+PASSWORD = "Str0ng-pass!"  # tests.factories.UserFactory's
+ROLES = ("anonymous", "customer", "manager", "box_office", "staff")
+
+
+@dataclass
+class World:
+    customer: User
+    other: User  # a second customer, the "other" of object-level checks
+    manager: User
+    box_office: User
+    staff: User
+    movie: Movie
+    spare_movie: Movie  # nothing refers to it: free to change or delete
+    theater: Theater
+    spare_theater: Theater
+    screen: Screen
+    spare_screen: Screen
+    showtime: Showtime  # starts in 90 minutes: bookable, and its doors are open
+    spare_showtime: Showtime  # no reservations
+    held: Reservation  # customer's
+    confirmed: Reservation  # customer's, with a ticket
+    other_held: Reservation
+    other_confirmed: Reservation
+
+    @property
+    def ticket(self) -> Ticket:
+        return self.confirmed.tickets.get()
+
+    @property
+    def other_ticket(self) -> Ticket:
+        return self.other_confirmed.tickets.get()
+
+    def user(self, role: str) -> User | None:
+        return None if role == "anonymous" else getattr(self, role)
+
+
+def build_world() -> World:
+    now = timezone.now()
+    customer, other = UserFactory(), UserFactory()
+    movie = MovieFactory(duration_minutes=120)
+    theater = TheaterFactory()
+    screen = ScreenFactory(theater=theater)
+    spare_screen = ScreenFactory(theater=theater)
+    showtime = ShowtimeFactory(
+        movie=movie, screen=screen, starts_at=now + timedelta(minutes=90)
+    )
+    return World(
+        customer=customer,
+        other=other,
+        manager=UserFactory(roles=["manager"]),
+        box_office=UserFactory(roles=["box_office"]),
+        staff=UserFactory(is_staff=True, roles=["manager", "box_office"]),
+        movie=movie,
+        spare_movie=MovieFactory(),
+        theater=theater,
+        spare_theater=TheaterFactory(),
+        screen=screen,
+        spare_screen=spare_screen,
+        showtime=showtime,
+        spare_showtime=ShowtimeFactory(
+            movie=movie, screen=screen, starts_at=now + timedelta(days=3)
+        ),
+        held=ReservationFactory(user=customer, showtime=showtime, seats=["A1"]),
+        confirmed=ReservationFactory(
+            user=customer, showtime=showtime, seats=["A2"], purchased=True
+        ),
+        other_held=ReservationFactory(user=other, showtime=showtime, seats=["A5"]),
+        other_confirmed=ReservationFactory(
+            user=other, showtime=showtime, seats=["A6"], purchased=True
+        ),
+    )
+
+
+def bearer(user: User) -> str:
+    return f"Bearer {RefreshToken.for_user(user).access_token}"
+
+
+def client_as(user: User | None) -> APIClient:
+    """A client carrying a real JWT, as callers do (anonymous: no header)."""
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=bearer(user))
+    return client
