@@ -1,4 +1,5 @@
-"""seed_demo: the demo data the README's curl examples rely on, safe to re-run."""
+"""seed_demo (reservations/management): the demo data the README's curl examples rely
+on, safe to re-run."""
 
 from datetime import timedelta
 from io import StringIO
@@ -102,3 +103,23 @@ def test_readme_browse_example_finds_tomorrows_showtimes(api_client):
     first = response.json()["results"][0]
     seats = api_client.get(f"/api/showtimes/{first['id']}/seats/").json()
     assert len(seats) == first["capacity"] == first["available_seats"]
+
+
+def test_accounts_imports_no_catalogue_or_booking_app():
+    """seed_demo moved here so that accounts stays standalone (STYLE.md)."""
+    import ast
+    from pathlib import Path
+
+    accounts = Path(__file__).resolve().parents[2] / "accounts"
+    banned = {"movies", "theaters", "showtimes", "reservations", "tickets", "web"}
+    found = []
+    for path in accounts.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            found += [f"{path.name}: {n}" for n in names if n.split(".")[0] in banned]
+    assert found == []
