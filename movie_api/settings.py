@@ -80,6 +80,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every response (redirects and errors included) carries X-Request-ID.
+    "movie_api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -220,7 +222,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("DATA_UPLOAD_MAX_MEMORY_SIZE", 1024 * 1024
 
 # --- CORS ----------------------------------------------------------------------
 CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", "")
-CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "ETag"]
+CORS_EXPOSE_HEADERS = ["Idempotent-Replayed", "Retry-After", "ETag", "X-Request-ID"]
 
 # --- REST framework --------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -288,11 +290,22 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/",
+    # One name for the reservation status wherever it appears (status, and the
+    # history's from_status / to_status).
+    "ENUM_NAME_OVERRIDES": {
+        "ReservationStatusEnum": "reservations.models.ReservationStatus",
+        "ReservationActionEnum": "reservations.models.ReservationAction",
+    },
 }
 
 # --- Booking knobs ---------------------------------------------------------------
 RESERVATION_HOLD_SECONDS = env_int("RESERVATION_HOLD_SECONDS", 600)
 RESERVATION_MAX_SEATS = env_int("RESERVATION_MAX_SEATS", 10)
+# Seat hoarding limits (OWASP API6), counted over unexpired holds only.
+RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME = env_int(
+    "RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME", 10
+)
+RESERVATION_MAX_ACTIVE_HOLDS = env_int("RESERVATION_MAX_ACTIVE_HOLDS", 5)
 SHOWTIME_CLEANUP_MINUTES = env_int("SHOWTIME_CLEANUP_MINUTES", 15)
 CANCELLATION_CUTOFF_MINUTES = env_int("CANCELLATION_CUTOFF_MINUTES", 60)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)

@@ -1,11 +1,22 @@
-"""Admin for reservations: read-only seats and tickets, cancel through the service."""
+"""Admin for reservations: read-only seats, tickets and audit trail; cancel through
+the service."""
 
 from django.contrib import admin, messages
 
 from movie_api.exceptions import DomainError
 
 from . import services
-from .models import Reservation, ReservedSeat, Ticket
+from .models import Reservation, ReservationEvent, ReservedSeat, Ticket
+
+EVENT_FIELDS = (
+    "at",
+    "action",
+    "from_status",
+    "to_status",
+    "actor_username",
+    "details",
+    "request_id",
+)
 
 
 class ReservedSeatInline(admin.TabularInline):
@@ -27,6 +38,61 @@ class TicketInline(admin.TabularInline):
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
+        return False
+
+
+class ReservationEventInline(admin.TabularInline):
+    """The reservation's history, oldest first; nobody edits it."""
+
+    model = ReservationEvent
+    fields = EVENT_FIELDS
+    readonly_fields = fields
+    ordering = ("at", "id")
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReservationEvent)
+class ReservationEventAdmin(admin.ModelAdmin):
+    """The audit log: viewable by whoever may view it, never added, changed or deleted."""
+
+    list_display = (
+        "at",
+        "reservation_code",
+        "action",
+        "from_status",
+        "to_status",
+        "actor_username",
+        "request_id",
+    )
+    list_filter = ("action", "at")
+    search_fields = (
+        "reservation_code",
+        "actor_username",
+        "reservation__user__username",
+        "request_id",
+    )
+    date_hierarchy = "at"
+    ordering = ("-at", "-id")
+    fields = ("reservation", "reservation_code", "actor", *EVENT_FIELDS)
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
         return False
 
 
@@ -56,7 +122,7 @@ class ReservationAdmin(admin.ModelAdmin):
         "refund_amount",
         "payment_reference",
     )
-    inlines = [ReservedSeatInline, TicketInline]
+    inlines = [ReservedSeatInline, TicketInline, ReservationEventInline]
     actions = ["cancel_selected"]
 
     def has_add_permission(self, request):

@@ -53,6 +53,21 @@ class CancellationClosed(DomainError):
     message = "It is too close to the showtime to cancel this purchase."
 
 
+class HoldLimitReached(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "hold_limit_reached"
+    message = (
+        "You already have the most holds allowed at once; "
+        "purchase or cancel one before holding more seats."
+    )
+
+
+class SeatLimitReached(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "seat_limit_reached"
+    message = "This would hold more seats for one showtime than one customer may."
+
+
 class PaymentDeclined(DomainError):
     status_code = status.HTTP_402_PAYMENT_REQUIRED
     code = "payment_declined"

@@ -1,4 +1,5 @@
-"""Reservations (holds and purchases), the seats they claim, tickets and idempotency keys."""
+"""Reservations (holds and purchases), the seats they claim, tickets, their audit
+trail and idempotency keys."""
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
@@ -123,6 +124,61 @@ class Ticket(models.Model):
 
     def __str__(self) -> str:
         return self.code
+
+
+class ReservationAction(models.TextChoices):
+    CREATED = "created", "Created"
+    SEATS_CHANGED = "seats_changed", "Seats changed"
+    PURCHASED = "purchased", "Purchased"
+    CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
+    CHECKED_IN = "checked_in", "Checked in"
+
+
+class ReservationEvent(models.Model):
+    """One state change of a reservation, appended by the service that made it.
+
+    Written inside the same transaction as the change, never edited afterwards. The
+    reservation's code and the actor's username are copied so that the row still
+    says what and who after either is deleted (both links are SET_NULL). ``actor``
+    is empty for the system (hold expiry); ``request_id`` is the X-Request-ID of the
+    request that caused the change ("" for cron and the shell).
+    """
+
+    reservation = models.ForeignKey(
+        Reservation,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="events",
+    )
+    reservation_code = models.CharField(max_length=12, db_index=True)
+    action = models.CharField(max_length=20, choices=ReservationAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="reservation_events",
+    )
+    actor_username = models.CharField(max_length=150, blank=True)
+    at = models.DateTimeField()
+    from_status = models.CharField(
+        max_length=10, choices=ReservationStatus.choices, blank=True
+    )
+    to_status = models.CharField(max_length=10, choices=ReservationStatus.choices)
+    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    request_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [
+            models.Index(fields=["reservation", "at"], name="resevent_reservation_idx"),
+            models.Index(fields=["at"], name="resevent_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reservation_code} {self.action} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class IdempotencyKey(models.Model):

@@ -6,7 +6,7 @@ from django.utils import timezone
 from showtimes.models import Showtime
 from theaters.models import Seat
 
-from .models import Reservation, ReservedSeat, Ticket
+from .models import Reservation, ReservationEvent, ReservedSeat, Ticket
 
 
 def can_see_all_reservations(user) -> bool:
@@ -17,27 +17,46 @@ def can_see_all_reservations(user) -> bool:
     )
 
 
-def list_reservations(*, user) -> QuerySet[Reservation]:
-    """Reservations visible to ``user``: their own, or all for box office and staff."""
-    queryset = Reservation.objects.select_related(
-        "showtime", "showtime__movie", "showtime__screen", "showtime__screen__theater"
-    ).prefetch_related(
-        Prefetch(
-            "reserved_seats",
-            queryset=ReservedSeat.objects.select_related("seat").order_by(
-                "seat__row_index", "seat__number"
-            ),
-        ),
-        Prefetch(
-            "tickets",
-            queryset=Ticket.objects.select_related("seat").order_by(
-                "seat__row_index", "seat__number"
-            ),
-        ),
-    )
+def list_visible_reservations(*, user) -> QuerySet[Reservation]:
+    """Reservations ``user`` may see, without joins: their own, or all for box office
+    and staff."""
+    queryset = Reservation.objects.all()
     if not can_see_all_reservations(user):
         queryset = queryset.filter(user=user)
     return queryset.order_by("-created_at", "-id")
+
+
+def list_reservation_events(*, reservation: Reservation) -> QuerySet[ReservationEvent]:
+    """A reservation's audit trail, oldest first."""
+    return ReservationEvent.objects.filter(reservation=reservation).order_by("at", "id")
+
+
+def list_reservations(*, user) -> QuerySet[Reservation]:
+    """Reservations visible to ``user``: their own, or all for box office and staff."""
+    queryset = (
+        list_visible_reservations(user=user)
+        .select_related(
+            "showtime",
+            "showtime__movie",
+            "showtime__screen",
+            "showtime__screen__theater",
+        )
+        .prefetch_related(
+            Prefetch(
+                "reserved_seats",
+                queryset=ReservedSeat.objects.select_related("seat").order_by(
+                    "seat__row_index", "seat__number"
+                ),
+            ),
+            Prefetch(
+                "tickets",
+                queryset=Ticket.objects.select_related("seat").order_by(
+                    "seat__row_index", "seat__number"
+                ),
+            ),
+        )
+    )
+    return queryset
 
 
 def get_seat_map(*, showtime: Showtime) -> list[dict]:

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 from showtimes.models import Showtime
 
-from .models import Reservation, Ticket
+from .models import Reservation, ReservationEvent, ReservationStatus, Ticket
 
 
 class SeatLabelsField(serializers.ListField):
@@ -105,6 +105,63 @@ class ReservationSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_seats(self, obj) -> list[str]:
         return [row.seat.label for row in obj.reserved_seats.all()]
+
+
+class ReservationEventSerializer(serializers.ModelSerializer):
+    """One entry of a reservation's history.
+
+    ``by`` says who acted in terms every reader may see (the reservation's owner,
+    staff or box office, or the system); ``actor`` names them only to box office and
+    staff, or to the actor themselves, so a customer never learns staff usernames.
+    """
+
+    # The view puts reservation_owner_id, viewer_id and viewer_sees_all in the context.
+
+    from_status = serializers.SerializerMethodField()
+    by = serializers.SerializerMethodField()
+    actor = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ReservationEvent
+        fields = [
+            "id",
+            "action",
+            "at",
+            "from_status",
+            "to_status",
+            "by",
+            "actor",
+            "details",
+            "request_id",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(
+        serializers.ChoiceField(choices=ReservationStatus.choices, allow_null=True)
+    )
+    def get_from_status(self, obj) -> str | None:
+        return obj.from_status or None  # "" (nothing before "created") reads as null
+
+    @extend_schema_field(serializers.ChoiceField(choices=["owner", "staff", "system"]))
+    def get_by(self, obj) -> str:
+        # The copied username, not actor_id: the actor's account may be gone.
+        if not obj.actor_username:
+            return "system"
+        if (
+            obj.actor_id is not None
+            and obj.actor_id == self.context["reservation_owner_id"]
+        ):
+            return "owner"
+        return "staff"
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_actor(self, obj) -> str | None:
+        is_viewer = (
+            obj.actor_id is not None and obj.actor_id == self.context["viewer_id"]
+        )
+        if obj.actor_username and (self.context["viewer_sees_all"] or is_viewer):
+            return obj.actor_username
+        return None
 
 
 class SeatMapEntrySerializer(serializers.Serializer):

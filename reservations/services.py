@@ -14,11 +14,24 @@ and, in this order:
 3. re-reads the state it decides on (never trusts the instance it was given),
    checks the rules, and writes. Seat rows are inserted in seat-id order.
 
-One lock per transaction, always on the same kind of row, means two bookings never
-wait for each other in opposite orders, so they cannot deadlock. The database is
+``create_reservation`` alone takes a second lock, after step 2: the user's row
+(``FOR NO KEY UPDATE``), because the limit on active holds per user spans showtimes,
+so the showtime lock cannot serialise two holds of one user on different showtimes.
+It is always taken after a showtime lock and never before one, and nothing else
+locks user rows while holding a showtime lock, so no two transactions can wait for
+each other in opposite orders. ``NO KEY`` keeps it from blocking the foreign-key
+checks of rows that merely point at the user (tokens, idempotency keys, audit rows).
+
+One showtime lock per transaction, always on the same kind of row, means two
+bookings never wait for each other in opposite orders, so they cannot deadlock. The database is
 the backstop: the partial unique index ``uniq_reservedseat_showtime_seat``
 (showtime, seat) WHERE is_active refuses a second active claim on a seat even if a
 code path forgot the lock; its ``IntegrityError`` becomes ``SeatsUnavailable`` (409).
+
+Every state change appends a ``ReservationEvent`` (the audit trail) in the same
+transaction, so a change and its record commit or roll back together. A deadlock or
+serialization failure on PostgreSQL is retried once
+(``retry_once_on_transaction_conflict``) by the functions that own a transaction.
 
 Payment gateways are called *outside* the lock (a slow gateway must not stall every
 booking of a showtime): purchase checks the hold and the showtime, charges, then
@@ -34,23 +47,35 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from movie_api.db import retry_once_on_transaction_conflict
+from movie_api.middleware import current_request_id
 from showtimes.models import Showtime
 from theaters.models import Seat
 
 from .exceptions import (
     CancellationClosed,
     HoldExpired,
+    HoldLimitReached,
     InvalidSeatSelection,
     ReservationNotActive,
     ReservationNotHeld,
+    SeatLimitReached,
     SeatsUnavailable,
     ShowtimeClosed,
     UnknownSeats,
 )
-from .models import Reservation, ReservationStatus, ReservedSeat, Ticket
+from .models import (
+    Reservation,
+    ReservationAction,
+    ReservationEvent,
+    ReservationStatus,
+    ReservedSeat,
+    Ticket,
+)
 from .payments import Charge, get_gateway
 
 # No look-alikes (0/O, 1/I/L): booking references are read out at the box office.
@@ -156,32 +181,192 @@ def _insert_claims(rows: list[ReservedSeat]) -> None:
         ) from exc
 
 
+# --- audit trail -------------------------------------------------------------------
+
+
+def _plain(value):
+    """Details as JSON would show them in the API (Decimal "25.50", UTC "...Z")."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def _event(
+    *,
+    reservation: Reservation,
+    action: str,
+    actor,
+    now: datetime,
+    from_status: str,
+    to_status: str,
+    **details,
+) -> ReservationEvent:
+    """An unsaved audit row for one state change; ``actor`` None means the system."""
+    return ReservationEvent(
+        reservation=reservation,
+        reservation_code=reservation.code,
+        action=action,
+        actor=actor,
+        actor_username=actor.get_username() if actor is not None else "",
+        at=now,
+        from_status=from_status,
+        to_status=to_status,
+        details={key: _plain(value) for key, value in details.items()},
+        request_id=current_request_id(),
+    )
+
+
+def _record(**fields) -> ReservationEvent:
+    event = _event(**fields)
+    event.save()
+    return event
+
+
+def _labels_of(reservation: Reservation) -> list[str]:
+    return list(
+        reservation.reserved_seats.filter(is_active=True)
+        .order_by("seat_id")
+        .values_list("seat__label", flat=True)
+    )
+
+
+def record_check_in(
+    *, ticket: Ticket, actor, now: datetime | None = None
+) -> ReservationEvent:
+    """Append a ticket's check-in to its reservation's history.
+
+    For ``tickets.services.check_in_ticket``: call it inside that transaction, after
+    the conditional UPDATE claimed the ticket, so the record commits with it. The
+    reservation stays ``confirmed``; the event names the seat, not the ticket's
+    code (a code is what lets a person in).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_check_in must run inside the check-in transaction")
+    reservation = ticket.reservation
+    return _record(
+        reservation=reservation,
+        action=ReservationAction.CHECKED_IN,
+        actor=actor,
+        now=now or timezone.now(),
+        from_status=reservation.status,
+        to_status=reservation.status,
+        ticket=ticket.pk,
+        seat=ticket.seat.label,
+    )
+
+
+# --- hoarding limits (OWASP API6) ---------------------------------------------------
+
+
+def _lock_user(user) -> None:
+    """The second lock of ``create_reservation`` (see the locking rule above)."""
+    if _guard_enabled():
+        list(
+            get_user_model()
+            .objects.select_for_update(no_key=True)
+            .filter(pk=user.pk)
+            .values_list("pk", flat=True)
+        )
+
+
+def _check_hold_limit(*, user, now: datetime) -> None:
+    limit = settings.RESERVATION_MAX_ACTIVE_HOLDS
+    active = Reservation.objects.filter(
+        user=user, status=ReservationStatus.HELD, expires_at__gt=now
+    ).count()
+    if active >= limit:
+        raise HoldLimitReached(limit=limit, active_holds=active)
+
+
+def _check_seat_limit(
+    *,
+    user,
+    showtime: Showtime,
+    requested: int,
+    now: datetime,
+    exclude: Reservation | None = None,
+) -> None:
+    """Seats ``user`` would hold on ``showtime`` (lapsed holds and purchases aside)."""
+    limit = settings.RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME
+    held = ReservedSeat.objects.active().filter(
+        showtime=showtime,
+        held_until__gt=now,
+        reservation__user=user,
+        reservation__status=ReservationStatus.HELD,
+    )
+    if exclude is not None:
+        held = held.exclude(reservation=exclude)
+    already = held.count()
+    if already + requested > limit:
+        raise SeatLimitReached(limit=limit, held_seats=already, requested=requested)
+
+
+# --- use cases --------------------------------------------------------------------
+
+
 def release_expired_holds(
-    *, showtime_id: int, now: datetime | None = None
+    *, showtime_id: int, now: datetime | None = None, trigger: str = "lazy"
 ) -> list[int]:
-    """Mark this showtime's lapsed holds expired and free their seats.
+    """Mark this showtime's lapsed holds expired, free their seats, record each.
 
     Call it with the showtime locked (every service below does), or through
-    ``expire_holds``. Returns the ids of the reservations it expired.
+    ``expire_holds``. Returns the ids of the reservations it expired. The events
+    have no actor (the system expires holds) but carry the request id of whatever
+    booking released them; ``trigger`` says which path did ("lazy" or "sweep").
     """
     now = now or timezone.now()
     stale = list(
         Reservation.objects.filter(
             showtime_id=showtime_id, status=ReservationStatus.HELD, expires_at__lte=now
-        ).values_list("pk", flat=True)
+        ).order_by("pk")
     )
     if stale:
-        Reservation.objects.filter(pk__in=stale, status=ReservationStatus.HELD).update(
+        ids = [reservation.pk for reservation in stale]
+        labels: dict[int, list[str]] = {pk: [] for pk in ids}
+        for reservation_id, label in (
+            ReservedSeat.objects.filter(reservation_id__in=ids, is_active=True)
+            .order_by("reservation_id", "seat_id")
+            .values_list("reservation_id", "seat__label")
+        ):
+            labels[reservation_id].append(label)
+        Reservation.objects.filter(pk__in=ids, status=ReservationStatus.HELD).update(
             status=ReservationStatus.EXPIRED
         )
-        ReservedSeat.objects.filter(reservation_id__in=stale, is_active=True).update(
+        ReservedSeat.objects.filter(reservation_id__in=ids, is_active=True).update(
             is_active=False
         )
-    return stale
+        ReservationEvent.objects.bulk_create(
+            [
+                _event(
+                    reservation=reservation,
+                    action=ReservationAction.EXPIRED,
+                    actor=None,
+                    now=now,
+                    from_status=ReservationStatus.HELD,
+                    to_status=ReservationStatus.EXPIRED,
+                    seats=labels[reservation.pk],
+                    expires_at=reservation.expires_at,
+                    trigger=trigger,
+                )
+                for reservation in stale
+            ]
+        )
+        return ids
+    return []
 
 
+@retry_once_on_transaction_conflict
 def create_reservation(*, user, showtime: Showtime, labels: list[str]) -> Reservation:
-    """Hold ``labels`` on ``showtime`` for ``user``: all of them, or none (409)."""
+    """Hold ``labels`` on ``showtime`` for ``user``: all of them, or none (409).
+
+    Refused (409) when ``user`` already has RESERVATION_MAX_ACTIVE_HOLDS unexpired
+    holds, or would hold more than RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME seats
+    on this showtime.
+    """
     labels = _validate_labels(labels)
     with transaction.atomic():
         showtime = _lock_showtime(showtime.pk)
@@ -189,6 +374,9 @@ def create_reservation(*, user, showtime: Showtime, labels: list[str]) -> Reserv
         _ensure_open(showtime, now)
         seats = _seats_for(showtime, labels)
         release_expired_holds(showtime_id=showtime.pk, now=now)
+        _lock_user(user)
+        _check_hold_limit(user=user, now=now)
+        _check_seat_limit(user=user, showtime=showtime, requested=len(seats), now=now)
         if _guard_enabled():
             taken = _taken_labels(showtime, seats)
             if taken:
@@ -214,6 +402,18 @@ def create_reservation(*, user, showtime: Showtime, labels: list[str]) -> Reserv
                 for seat in seats
             ]
         )
+        _record(
+            reservation=reservation,
+            action=ReservationAction.CREATED,
+            actor=user,
+            now=now,
+            from_status="",
+            to_status=ReservationStatus.HELD,
+            showtime=showtime.pk,
+            seats=[seat.label for seat in seats],
+            total_price=reservation.total_price,
+            expires_at=expires_at,
+        )
     return reservation
 
 
@@ -238,10 +438,15 @@ def _held_or_raise(reservation: Reservation, now: datetime) -> None:
         raise HoldExpired(reservation=reservation.code)
 
 
-def change_seats(*, reservation: Reservation, labels: list[str]) -> Reservation:
+@retry_once_on_transaction_conflict
+def change_seats(
+    *, reservation: Reservation, labels: list[str], actor=None
+) -> Reservation:
     """Replace the seats of a held reservation. On any conflict it keeps its old seats.
 
-    The hold's deadline does not move: editing cannot extend a hold.
+    The hold's deadline does not move: editing cannot extend a hold. The owner's
+    seats on the showtime stay within RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME.
+    ``actor`` (for the audit trail) defaults to the reservation's owner.
     """
     labels = _validate_labels(labels)
     expired: HoldExpired | None = None
@@ -260,9 +465,18 @@ def change_seats(*, reservation: Reservation, labels: list[str]) -> Reservation:
             current = {
                 row.seat_id: row
                 for row in reservation.reserved_seats.filter(is_active=True)
+                .select_related("seat")
+                .order_by("seat_id")
             }
             wanted = {seat.pk: seat for seat in seats}
             added = [seat for pk, seat in wanted.items() if pk not in current]
+            _check_seat_limit(
+                user=reservation.user_id,
+                showtime=showtime,
+                requested=len(seats),
+                now=now,
+                exclude=reservation,
+            )
             if _guard_enabled():
                 taken = _taken_labels(showtime, added, exclude=reservation)
                 if taken:
@@ -283,31 +497,46 @@ def change_seats(*, reservation: Reservation, labels: list[str]) -> Reservation:
             ]
             _insert_claims(new_rows)
             kept = [row.price for pk, row in current.items() if pk in wanted]
+            total_before = reservation.total_price
             reservation.total_price = sum(
                 [*kept, *(row.price for row in new_rows)], Decimal("0.00")
             )
             reservation.save(update_fields=["total_price"])
+            if set(current) != set(wanted):
+                _record(
+                    reservation=reservation,
+                    action=ReservationAction.SEATS_CHANGED,
+                    actor=actor if actor is not None else reservation.user,
+                    now=now,
+                    from_status=ReservationStatus.HELD,
+                    to_status=ReservationStatus.HELD,
+                    seats_before=[row.seat.label for row in current.values()],
+                    seats_after=[seat.label for seat in seats],
+                    total_before=total_before,
+                    total_after=reservation.total_price,
+                )
     if expired is not None:
         raise expired
     return reservation
 
 
 def purchase_reservation(
-    *, reservation: Reservation, payment_token: str | None = None
+    *, reservation: Reservation, payment_token: str | None = None, actor=None
 ) -> Reservation:
     """Confirm a held, unexpired reservation: charge, then issue one ticket per seat.
 
     Purchasing an already confirmed reservation returns it unchanged (no second
-    charge, no second set of tickets).
+    charge, no second set of tickets). ``actor`` (for the audit trail) defaults to
+    the reservation's owner.
     """
-    reservation = Reservation.objects.get(pk=reservation.pk)
+    reservation = Reservation.objects.select_related("user").get(pk=reservation.pk)
     if reservation.status == ReservationStatus.CONFIRMED:
         return reservation
     now = timezone.now()
     if reservation.status == ReservationStatus.HELD and reservation.expires_at <= now:
-        with transaction.atomic():
-            _lock_showtime(reservation.showtime_id)
-            release_expired_holds(showtime_id=reservation.showtime_id, now=now)
+        _release_showtime_holds(
+            showtime_id=reservation.showtime_id, now=now, trigger="lazy"
+        )
         raise HoldExpired(reservation=reservation.code)
     _held_or_raise(reservation, now)
     _ensure_open(reservation.showtime, now)
@@ -319,7 +548,11 @@ def purchase_reservation(
         description=f"Reservation {reservation.code}",
     )
     try:
-        return _confirm(reservation=reservation, charge=charge)
+        return _confirm(
+            reservation=reservation,
+            charge=charge,
+            actor=actor if actor is not None else reservation.user,
+        )
     except _AlreadyConfirmed:
         # A concurrent purchase of the same reservation won: refund this charge.
         gateway.refund(reference=charge.reference, amount=charge.amount)
@@ -329,7 +562,8 @@ def purchase_reservation(
         raise
 
 
-def _confirm(*, reservation: Reservation, charge: Charge) -> Reservation:
+@retry_once_on_transaction_conflict
+def _confirm(*, reservation: Reservation, charge: Charge, actor) -> Reservation:
     lost: Exception | None = None
     with transaction.atomic():
         showtime = _lock_showtime(reservation.showtime_id)
@@ -369,6 +603,18 @@ def _confirm(*, reservation: Reservation, charge: Charge) -> Reservation:
                     for seat_id in seat_ids
                 ]
             )
+            _record(
+                reservation=reservation,
+                action=ReservationAction.PURCHASED,
+                actor=actor,
+                now=now,
+                from_status=ReservationStatus.HELD,
+                to_status=ReservationStatus.CONFIRMED,
+                seats=_labels_of(reservation),
+                amount=charge.amount,
+                payment_reference=charge.reference,
+                tickets=len(seat_ids),
+            )
     if lost is not None:
         raise lost  # after commit, so the expiry released above is kept
     return reservation
@@ -378,6 +624,7 @@ class _AlreadyConfirmed(Exception):
     """Internal: another request confirmed this reservation first."""
 
 
+@retry_once_on_transaction_conflict
 def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
     """Cancel: a hold frees its seats at once; a purchase is refunded within policy.
 
@@ -405,11 +652,23 @@ def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
             # raised after commit, so an expiry released above is kept
             inactive = ReservationNotActive(status=reservation.status)
         if inactive is None:
+            from_status = reservation.status
+            seats = _labels_of(reservation)
             reservation.status = ReservationStatus.CANCELLED
             reservation.cancelled_at = now
             reservation.save(update_fields=["status", "cancelled_at", "refund_amount"])
             ReservedSeat.objects.filter(reservation=reservation, is_active=True).update(
                 is_active=False
+            )
+            _record(
+                reservation=reservation,
+                action=ReservationAction.CANCELLED,
+                actor=actor,
+                now=now,
+                from_status=from_status,
+                to_status=ReservationStatus.CANCELLED,
+                seats=seats,
+                refund_amount=reservation.refund_amount,
             )
         if was_paid and reservation.refund_amount:
             reference, amount = reservation.payment_reference, reservation.refund_amount
@@ -421,8 +680,22 @@ def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
     return reservation
 
 
+@retry_once_on_transaction_conflict
+def _release_showtime_holds(*, showtime_id: int, now: datetime, trigger: str) -> int:
+    """One showtime's lapsed holds, in a transaction of their own under its lock."""
+    with transaction.atomic():
+        _lock_showtime(showtime_id)
+        return len(
+            release_expired_holds(showtime_id=showtime_id, now=now, trigger=trigger)
+        )
+
+
 def expire_holds(*, now: datetime | None = None) -> int:
-    """Sweep every showtime with lapsed holds (for cron); returns how many expired."""
+    """Sweep every showtime with lapsed holds (for cron); returns how many expired.
+
+    One short transaction per showtime (each retried on its own after a deadlock),
+    so a sweep never holds many showtime locks at once.
+    """
     now = now or timezone.now()
     showtime_ids = (
         Reservation.objects.filter(status=ReservationStatus.HELD, expires_at__lte=now)
@@ -430,9 +703,7 @@ def expire_holds(*, now: datetime | None = None) -> int:
         .values_list("showtime_id", flat=True)
         .distinct()
     )
-    expired = 0
-    for showtime_id in list(showtime_ids):
-        with transaction.atomic():
-            _lock_showtime(showtime_id)
-            expired += len(release_expired_holds(showtime_id=showtime_id, now=now))
-    return expired
+    return sum(
+        _release_showtime_holds(showtime_id=showtime_id, now=now, trigger="sweep")
+        for showtime_id in list(showtime_ids)
+    )

@@ -14,10 +14,12 @@ from showtimes.models import Showtime
 from . import selectors, services
 from .filters import ReservationFilterSet
 from .idempotency import idempotent
+from .models import Reservation
 from .permissions import IsReservationOwnerOrStaff
 from .serializers import (
     PurchaseSerializer,
     ReservationCreateSerializer,
+    ReservationEventSerializer,
     ReservationSerializer,
     ReservationUpdateSerializer,
     SeatMapEntrySerializer,
@@ -40,6 +42,7 @@ class ReservationViewSet(
     mixins.DestroyModelMixin,
     viewsets.GenericViewSet,
 ):
+    queryset = Reservation.objects.none()  # for the schema; get_queryset scopes it
     serializer_class = ReservationSerializer
     permission_classes = [permissions.IsAuthenticated, IsReservationOwnerOrStaff]
     filterset_class = ReservationFilterSet
@@ -47,6 +50,8 @@ class ReservationViewSet(
     ordering = ["-created_at", "-id"]
 
     def get_queryset(self):
+        if self.action == "history":  # the events are read on their own: no joins
+            return selectors.list_visible_reservations(user=self.request.user)
         return selectors.list_reservations(user=self.request.user)
 
     def get_throttles(self):
@@ -87,7 +92,9 @@ class ReservationViewSet(
                 {"showtime": ["A reservation's showtime cannot change."]}
             )
         reservation = services.change_seats(
-            reservation=reservation, labels=data.validated_data["seats"]
+            reservation=reservation,
+            labels=data.validated_data["seats"],
+            actor=request.user,
         )
         return Response(self._fresh(reservation))
 
@@ -114,8 +121,28 @@ class ReservationViewSet(
         reservation = services.purchase_reservation(
             reservation=reservation,
             payment_token=data.validated_data.get("payment_token"),
+            actor=request.user,
         )
         return Response(self._fresh(reservation))
+
+    @extend_schema(responses={200: ReservationEventSerializer(many=True)})
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, pk=None):
+        """The reservation's audit trail, oldest first (read-only)."""
+        reservation = self.get_object()
+        page = self.paginate_queryset(
+            selectors.list_reservation_events(reservation=reservation)
+        )
+        serializer = ReservationEventSerializer(
+            page,
+            many=True,
+            context={
+                "reservation_owner_id": reservation.user_id,
+                "viewer_id": request.user.pk,
+                "viewer_sees_all": selectors.can_see_all_reservations(request.user),
+            },
+        )
+        return self.get_paginated_response(serializer.data)
 
 
 class SeatMapView(APIView):

@@ -1,10 +1,11 @@
-"""The reservation admin: lists, search, read-only detail, and the cancel action."""
+"""The reservation admin: lists, search, read-only detail, the cancel action, and the
+read-only audit log."""
 
 import pytest
 from django.test import Client
 
 from reservations import services
-from reservations.models import ReservationStatus
+from reservations.models import ReservationEvent, ReservationStatus
 from tests.factories import ReservationFactory, UserFactory
 
 from .helpers import active_labels
@@ -70,3 +71,77 @@ def test_cancel_selected_action_goes_through_the_service(admin_client_, showtime
 
 def test_admin_cannot_add_reservations(admin_client_):
     assert admin_client_.get(f"{CHANGELIST}add/").status_code == 403
+
+
+# --- the audit log -------------------------------------------------------------------
+
+EVENTS = "/admin/reservations/reservationevent/"
+
+
+def test_event_changelist_filters_and_searches(admin_client_, showtime, user):
+    reservation = ReservationFactory(user=user, showtime=showtime)
+    clerk = UserFactory(is_staff=True, username="clerk")
+    services.cancel_reservation(reservation=reservation, actor=clerk)
+
+    for query, expected in (
+        ({}, 2),
+        ({"action__exact": "cancelled"}, 1),
+        ({"action__exact": "purchased"}, 0),
+        ({"at__gte": "2000-01-01 00:00:00+00:00"}, 2),
+        ({"q": reservation.code}, 2),
+        ({"q": user.username}, 2),  # the reservation's owner
+        ({"q": "clerk"}, 1),  # the actor
+    ):
+        response = admin_client_.get(EVENTS, query)
+        assert response.status_code == 200, query
+        assert response.context["cl"].result_count == expected, query
+
+
+def test_events_cannot_be_added_changed_or_deleted(admin_client_, showtime):
+    ReservationFactory(showtime=showtime)
+    event = ReservationEvent.objects.get()
+
+    assert admin_client_.get(f"{EVENTS}add/").status_code == 403
+    page = admin_client_.get(f"{EVENTS}{event.pk}/change/")
+    assert page.status_code == 200
+    assert 'name="action"' not in page.text  # read-only view
+    assert 'name="_save"' not in page.text
+    assert (
+        admin_client_.post(f"{EVENTS}{event.pk}/change/", {"action": "expired"})
+    ).status_code == 403
+    assert (
+        admin_client_.post(f"{EVENTS}{event.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )
+    response = admin_client_.post(
+        EVENTS, {"action": "delete_selected", "_selected_action": [event.pk]}
+    )
+    assert response.status_code in (200, 302)
+    event.refresh_from_db()
+    assert event.action == "created"
+
+
+def test_reservation_page_shows_its_history_inline(admin_client_, showtime, gateway):
+    reservation = ReservationFactory(showtime=showtime, purchased=True)
+
+    response = admin_client_.get(f"{CHANGELIST}{reservation.pk}/change/")
+
+    assert response.status_code == 200
+    assert "Created" in response.text
+    assert "Purchased" in response.text
+    assert 'name="events-0-action"' not in response.text
+    assert 'name="events-0-DELETE"' not in response.text
+
+
+def test_admin_cancel_records_the_admin_as_actor(admin_client_, showtime):
+    reservation = ReservationFactory(showtime=showtime)
+
+    admin_client_.post(
+        CHANGELIST,
+        {"action": "cancel_selected", "_selected_action": [reservation.pk]},
+        HTTP_X_REQUEST_ID="admin-1",
+    )
+
+    event = ReservationEvent.objects.get(action="cancelled")
+    assert event.actor.is_superuser
+    assert event.request_id == "admin-1"

@@ -1,0 +1,47 @@
+"""Request ids: one per request, taken from the client or made up, echoed back.
+
+A client (or the proxy in front) may send ``X-Request-ID``; a sane token (at most
+64 characters of letters, digits, ``.``, ``_`` and ``-``) is kept, anything else is
+replaced by a fresh uuid4 hex, so a header cannot smuggle text into logs or audit
+rows. The id is stored in a context variable for the duration of the request, where
+the services read it (``current_request_id()``) to stamp audit rows, and is sent
+back in the response's ``X-Request-ID``.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from contextvars import ContextVar
+
+HEADER = "X-Request-ID"
+_SANE = re.compile(r"[A-Za-z0-9._-]{1,64}")
+_request_id: ContextVar[str] = ContextVar("request_id", default="")
+
+
+def current_request_id() -> str:
+    """The id of the request being served, or "" outside a request (cron, shell)."""
+    return _request_id.get()
+
+
+def clean_request_id(value: str | None) -> str:
+    """The client's id if it is a sane token, else a new uuid4 hex."""
+    if value and _SANE.fullmatch(value):
+        return value
+    return uuid.uuid4().hex
+
+
+class RequestIdMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = clean_request_id(request.headers.get(HEADER))
+        request.request_id = request_id
+        token = _request_id.set(request_id)
+        try:
+            response = self.get_response(request)
+        finally:
+            _request_id.reset(token)
+        response[HEADER] = request_id
+        return response
