@@ -4,7 +4,9 @@ trail and idempotency keys."""
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
-from django.db.models import Q
+from django.db.models import ProtectedError, Q
+from django.db.models.deletion import CASCADE
+from django.utils import timezone
 
 from showtimes.models import Showtime
 from theaters.models import Seat
@@ -17,12 +19,40 @@ class ReservationStatus(models.TextChoices):
     EXPIRED = "expired", "Expired"
 
 
+def live_reservations_q(now=None) -> Q:
+    """Reservations that still claim seats: unexpired holds and purchases."""
+    return Q(status=ReservationStatus.CONFIRMED) | Q(
+        status=ReservationStatus.HELD, expires_at__gt=now or timezone.now()
+    )
+
+
+def protect_live_reservations(collector, field, sub_objs, using):
+    """on_delete for ``Reservation.showtime``: refuse while any reservation is live.
+
+    A showtime (and so its movie, screen or theater) with an unexpired hold or a
+    purchase cannot be deleted (ProtectedError, answered 409). Cancelled and expired
+    reservations, and holds that lapsed without a sweep, are history of a showtime
+    that is going away: they are deleted with it, together with their seats and
+    tickets (those point at the showtime and the seats with RESTRICT, so they can
+    only go along with their reservation). Their audit events stay (SET_NULL).
+    """
+    live = list(sub_objs.filter(live_reservations_q()).order_by("pk")[:100])
+    if live:
+        raise ProtectedError(
+            f"Cannot delete some instances of model "
+            f"'{field.remote_field.model.__name__}' because they have active or "
+            f"sold reservations: '{field.model.__name__}.{field.name}'",
+            live,
+        )
+    CASCADE(collector, field, sub_objs, using)
+
+
 class Reservation(models.Model):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="reservations"
     )
     showtime = models.ForeignKey(
-        Showtime, on_delete=models.PROTECT, related_name="reservations"
+        Showtime, on_delete=protect_live_reservations, related_name="reservations"
     )
     status = models.CharField(
         max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.HELD
@@ -79,10 +109,10 @@ class ReservedSeat(models.Model):
         Reservation, on_delete=models.CASCADE, related_name="reserved_seats"
     )
     showtime = models.ForeignKey(
-        Showtime, on_delete=models.PROTECT, related_name="reserved_seats"
+        Showtime, on_delete=models.RESTRICT, related_name="reserved_seats"
     )
     seat = models.ForeignKey(
-        Seat, on_delete=models.PROTECT, related_name="reserved_seats"
+        Seat, on_delete=models.RESTRICT, related_name="reserved_seats"
     )
     price = models.DecimalField(max_digits=8, decimal_places=2)
     is_active = models.BooleanField(default=True)
@@ -108,7 +138,7 @@ class Ticket(models.Model):
     reservation = models.ForeignKey(
         Reservation, on_delete=models.CASCADE, related_name="tickets"
     )
-    seat = models.ForeignKey(Seat, on_delete=models.PROTECT, related_name="tickets")
+    seat = models.ForeignKey(Seat, on_delete=models.RESTRICT, related_name="tickets")
     code = models.CharField(max_length=40, unique=True)
     is_void = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
