@@ -126,6 +126,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": env_int("SQLITE_BUSY_TIMEOUT_SECONDS", 20),
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # Keep the connection per worker: opening it and running the PRAGMAs cost 9-21 %
+    # of a read request in the benchmark (bench/README.md).
+    _db["CONN_MAX_AGE"] = env_int("DB_CONN_MAX_AGE", 60)
+    _db["CONN_HEALTH_CHECKS"] = True
     # A file, not in-memory: shared-cache in-memory databases fail thread races with
     # "database table is locked" (measured, shared/NOTES-concurrency.md).
     # One file per process, so parallel test runs on one machine never share it.
