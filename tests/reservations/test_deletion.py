@@ -10,6 +10,7 @@ their audit events stay, with the reservation's code.
 import threading
 
 import pytest
+from django.db import connection
 from rest_framework import status
 
 from movies.models import Movie
@@ -236,15 +237,19 @@ def test_a_hold_made_while_deletion_collects_stops_the_deletion(
     real = field.remote_field.on_delete
     booked = []
 
-    def collect_then_let_a_booking_in(collector, field_, sub_objs, using):
-        real(collector, field_, sub_objs, using)
-        thread = threading.Thread(
-            target=lambda: booked.append(
+    def book():
+        try:
+            booked.append(
                 services.create_reservation(
                     user=other_user, showtime=showtime, labels=["B1"]
                 )
             )
-        )
+        finally:
+            connection.close()  # the thread's own connection
+
+    def collect_then_let_a_booking_in(collector, field_, sub_objs, using):
+        real(collector, field_, sub_objs, using)
+        thread = threading.Thread(target=book)
         thread.start()
         thread.join()
 
