@@ -23,8 +23,8 @@ each other in opposite orders. ``NO KEY`` keeps it from blocking the foreign-key
 checks of rows that merely point at the user (tokens, idempotency keys, audit rows).
 
 One showtime lock per transaction, always on the same kind of row, means two
-bookings never wait for each other in opposite orders, so they cannot deadlock. The database is
-the backstop: the partial unique index ``uniq_reservedseat_showtime_seat``
+bookings never wait for each other in opposite orders, so they cannot deadlock. The
+database is the backstop: the partial unique index ``uniq_reservedseat_showtime_seat``
 (showtime, seat) WHERE is_active refuses a second active claim on a seat even if a
 code path forgot the lock; its ``IntegrityError`` becomes ``SeatsUnavailable`` (409).
 
