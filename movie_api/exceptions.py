@@ -101,7 +101,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response(
             error_body(
                 "protected",
-                "This object is referenced by reservations and cannot be deleted.",
+                "This object has active or sold reservations and cannot be deleted.",
             ),
             status=status.HTTP_409_CONFLICT,
         )

@@ -37,7 +37,7 @@ def check_layout_change(*, screen: Screen, layout: list[dict]) -> None:
     """Raise unless ``screen``'s seats may be replaced by ``layout``.
 
     Seats referenced by reservations (even cancelled ones: they are history) are
-    protected by on_delete=PROTECT on the booking side: ScreenHasReservations.
+    protected by on_delete=RESTRICT on the booking side: ScreenHasReservations.
     Upcoming showtimes need a price for every category: ShowtimePricesMissing.
     Both relations are reached in reverse, so this app imports nothing from the
     apps that build on it.

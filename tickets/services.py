@@ -8,7 +8,8 @@ first one's row lock, re-evaluates the WHERE clause after it commits and matches
 row; on SQLite the IMMEDIATE transactions queue. Exactly one caller sees one row
 updated; every other caller reads the winner's time and gets ``AlreadyCheckedIn``.
 The same condition makes a cancellation that voids the ticket meanwhile win cleanly.
-No showtime lock is taken: check-in touches no seat.
+No showtime lock is taken: check-in touches no seat. The check-in is appended to
+the reservation's audit trail in the same transaction, so only the winner records it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from reservations.models import ReservationStatus, Ticket
+from reservations.services import record_check_in
 
 from .exceptions import (
     AlreadyCheckedIn,
@@ -36,8 +38,10 @@ def check_in_window(showtime) -> tuple[datetime, datetime]:
     return showtime.starts_at - CHECK_IN_OPENS_BEFORE_START, showtime.ends_at
 
 
-def check_in_ticket(*, code: str, now: datetime | None = None) -> Ticket:
+def check_in_ticket(*, code: str, actor=None, now: datetime | None = None) -> Ticket:
     """Mark the ticket with ``code`` as used, once. Returns it with its joins loaded.
+
+    ``actor`` is the box-office user who scanned it, for the audit trail.
 
     Datetimes in the errors' details stay datetimes: the API's JSON renderer writes
     them in the same format as every other timestamp.
@@ -77,5 +81,6 @@ def check_in_ticket(*, code: str, now: datetime | None = None) -> Ticket:
             if first is None:
                 raise TicketVoid()  # voided by a cancellation that committed first
             raise AlreadyCheckedIn(checked_in_at=first)
+        record_check_in(ticket=ticket, actor=actor, now=now)
     ticket.checked_in_at = now
     return ticket

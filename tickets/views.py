@@ -83,7 +83,9 @@ class CheckInView(APIView):
     def post(self, request):
         data = CheckInSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        ticket = services.check_in_ticket(code=data.validated_data["code"])
+        ticket = services.check_in_ticket(
+            code=data.validated_data["code"], actor=request.user
+        )
         return Response(CheckInResultSerializer(ticket).data)
 
 

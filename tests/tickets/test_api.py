@@ -104,6 +104,26 @@ def test_check_in_returns_seat_showtime_movie_and_holder(box_office_client, tick
     }
 
 
+def test_check_in_shows_in_the_reservation_history(
+    box_office_client, auth_client, box_office, ticket
+):
+    box_office_client.post("/api/check-in/", {"code": ticket.code})
+
+    history = auth_client.get(
+        f"/api/reservations/{ticket.reservation_id}/history/"
+    ).json()["results"]
+    last = history[-1]
+    assert (last["action"], last["by"], last["details"]["seat"]) == (
+        "checked_in",
+        "staff",
+        "A1",
+    )
+    staff_view = box_office_client.get(
+        f"/api/reservations/{ticket.reservation_id}/history/"
+    ).json()["results"][-1]
+    assert staff_view["actor"] == box_office.username
+
+
 def test_second_check_in_is_409_with_the_first_time(box_office_client, ticket):
     first = box_office_client.post("/api/check-in/", {"code": ticket.code}).json()
     r = box_office_client.post("/api/check-in/", {"code": ticket.code})

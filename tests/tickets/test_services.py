@@ -8,7 +8,7 @@ from django.db import connection
 from django.utils import timezone
 
 from reservations import services as booking
-from reservations.models import Ticket
+from reservations.models import ReservationEvent, Ticket
 from tests.factories import ShowtimeFactory, UserFactory
 from tickets.exceptions import (
     AlreadyCheckedIn,
@@ -28,6 +28,24 @@ def test_check_in_stamps_the_ticket_once(ticket):
     checked = check_in_ticket(code=ticket.code)
     ticket.refresh_from_db()
     assert ticket.checked_in_at == checked.checked_in_at is not None
+
+
+def test_check_in_is_recorded_in_the_reservation_history(ticket, box_office):
+    checked = check_in_ticket(code=ticket.code, actor=box_office)
+
+    event = ReservationEvent.objects.get(action="checked_in")
+    assert event.reservation == ticket.reservation
+    assert event.actor == box_office
+    assert event.at == checked.checked_in_at
+    assert event.details == {"ticket": ticket.pk, "seat": "A1"}
+
+
+def test_refused_check_in_records_nothing(ticket):
+    check_in_ticket(code=ticket.code)
+    with pytest.raises(AlreadyCheckedIn):
+        check_in_ticket(code=ticket.code)
+
+    assert ReservationEvent.objects.filter(action="checked_in").count() == 1
 
 
 def test_second_check_in_reports_the_first_time(ticket):
