@@ -153,6 +153,7 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("PATCH",  "/api/reservations/{pk}/"):          Row(401, 200, 404, 403, 200, obj="held", body=_reseat),
     ("DELETE", "/api/reservations/{pk}/"):          Row(401, 204, 404, 403, 204, obj="held"),
     ("POST",   "/api/reservations/{pk}/purchase/"): Row(401, 200, 404, 403, 200, obj="held", body=lambda w, u: {}),
+    ("GET",    "/api/reservations/{pk}/history/"):  Row(401, 200, 404, 200, 200, obj="held"),
     ("GET",    "/api/tickets/{code}/qr.svg"):       Row(401, 200, 404, 200, 200, obj="ticket"),
     ("POST",   "/api/check-in/"):                   Row(401, 403, 403, 200, 200, body=lambda w, u: {"code": w.ticket.code}),
 }
