@@ -14,6 +14,7 @@ are derived here from what the view is built of, not annotated view by view:
        a custom ``has_object_permission`` for writes on one object
 404    paths with parameters; paginated lists (a page past the last)
 409    writes (a booking rule, a protected row, a lock held by someone else)
+413    writes with a body (over DATA_UPLOAD_MAX_MEMORY_SIZE)
 422    operations taking an ``Idempotency-Key`` (the key reused for another request)
 429    views with throttles
 503    every operation (the database is unreachable)
@@ -93,6 +94,11 @@ ERROR_RESPONSES: dict[int, tuple[str, str, dict]] = {
         "`reservation_not_held`...), a referenced row (`protected`) or a busy lock "
         "(`busy`, with Retry-After).",
         _RETRY_AFTER,
+    ),
+    413: (
+        "PayloadTooLarge",
+        "The request body is over the size limit (`request_too_large`).",
+        {},
     ),
     422: (
         "UnprocessableEntity",
@@ -174,6 +180,8 @@ class ApiSchema(openapi.AutoSchema):
         statuses = {503}
         if method in BODY_METHODS or any(p["in"] == "query" for p in parameters):
             statuses.add(400)
+        if method in BODY_METHODS:
+            statuses.add(413)
         if self.view.get_authenticators() or isinstance(self.view, TokenViewBase):
             statuses.add(401)
         if self._can_forbid(has_path_params):

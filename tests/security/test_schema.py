@@ -13,7 +13,7 @@ from django.core.management import call_command
 from .routes import api_routes, shape
 
 SCHEMA_FILE = Path(settings.BASE_DIR) / "openapi.yaml"
-ERROR_STATUSES = {"400", "401", "402", "403", "404", "409", "422", "429", "503"}
+ERROR_STATUSES = {"400", "401", "402", "403", "404", "409", "413", "422", "429", "503"}
 HTTP_METHODS = {"get", "put", "post", "delete", "patch", "head", "options", "trace"}
 
 
@@ -107,6 +107,8 @@ def _expected_errors(path: str, method: str, operation: dict) -> set[str]:
         p["in"] == "query" for p in parameters
     ):
         expected.add("400")
+    if method in {"POST", "PUT", "PATCH"}:
+        expected.add("413")
     if not anonymous_only:
         expected.add("401")
     if "{" in path:
