@@ -87,6 +87,8 @@ MIDDLEWARE = [
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # ETag on every GET (the seat map brings its own); If-None-Match -> 304.
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -304,6 +306,9 @@ SPECTACULAR_SETTINGS = {
 
 # --- Booking knobs ---------------------------------------------------------------
 RESERVATION_HOLD_SECONDS = env_int("RESERVATION_HOLD_SECONDS", 600)
+# Upper bound on how long a rendered seat map is reused (it is keyed by a version
+# the booking transaction bumps, and never outlives the earliest hold deadline in it).
+SEAT_MAP_CACHE_SECONDS = env_int("SEAT_MAP_CACHE_SECONDS", 60)
 RESERVATION_MAX_SEATS = env_int("RESERVATION_MAX_SEATS", 10)
 # Seat hoarding limits (OWASP API6), counted over unexpired holds only.
 RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME = env_int(

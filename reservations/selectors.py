@@ -1,5 +1,13 @@
 """Read queries for reservations and the live seat map."""
 
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
@@ -65,16 +73,26 @@ def get_seat_map(*, showtime: Showtime) -> list[dict]:
     Two queries whatever the size: the seats, and the active claims on them. A hold
     whose deadline has passed counts as available at once, before any sweep.
     """
+    return _build_seat_map(showtime.pk, showtime.screen_id, showtime.prices)[0]
+
+
+def _build_seat_map(
+    showtime_id: int, screen_id: int, prices: dict
+) -> tuple[list[dict], datetime | None]:
+    """The seat map, and the earliest moment it changes without a write (a hold's
+    deadline), if any."""
     now = timezone.now()
     claims = dict(
-        ReservedSeat.objects.filter(showtime=showtime, is_active=True).values_list(
-            "seat_id", "held_until"
-        )
+        ReservedSeat.objects.filter(
+            showtime_id=showtime_id, is_active=True
+        ).values_list("seat_id", "held_until")
     )
-    prices = showtime.prices
+    next_change = min(
+        (t for t in claims.values() if t is not None and t > now), default=None
+    )
     seat_map = []
     for seat in (
-        Seat.objects.filter(screen_id=showtime.screen_id)
+        Seat.objects.filter(screen_id=screen_id)
         .order_by("row_index", "number")
         .values("id", "label", "row", "number", "category")
     ):
@@ -95,4 +113,47 @@ def get_seat_map(*, showtime: Showtime) -> list[dict]:
                 "status": status,
             }
         )
-    return seat_map
+    return seat_map, next_change
+
+
+@dataclass(frozen=True)
+class RenderedSeatMap:
+    body: bytes
+    etag: str
+
+
+def get_seat_map_json(*, showtime_id: int) -> RenderedSeatMap | None:
+    """The seat map as JSON bytes, served from the cache while it is current.
+
+    The key holds the showtime's ``seats_version``, which the booking service bumps
+    in every transaction that changes a seat (inside its showtime lock), plus a
+    digest of the prices and layout. A reader reads the version first and the seats
+    after, so once a sale commits no reader can find the old map under the new key:
+    a sold seat is never shown available after the sale's commit. Holds lapse
+    without a write, so an entry is only used until the earliest hold deadline in it.
+    One query (plus one cache read) when current; None for an unknown showtime.
+    """
+    row = (
+        Showtime.objects.filter(pk=showtime_id)
+        .values_list("screen_id", "prices", "seats_version", "screen__layout")
+        .first()
+    )
+    if row is None:
+        return None
+    screen_id, prices, version, layout = row
+    shape = hashlib.blake2b(
+        json.dumps([prices, layout], sort_keys=True).encode(), digest_size=8
+    ).hexdigest()
+    key = f"seatmap:{showtime_id}:{version}:{shape}"
+    now = timezone.now()
+    cached = cache.get(key)
+    if cached is not None and (cached[2] is None or cached[2] > now):
+        return RenderedSeatMap(body=cached[0], etag=cached[1])
+    seat_map, next_change = _build_seat_map(showtime_id, screen_id, prices)
+    body = json.dumps(seat_map, separators=(",", ":")).encode()
+    etag = f'"sm{showtime_id}-{version}-{hashlib.blake2b(body, digest_size=8).hexdigest()}"'
+    timeout = settings.SEAT_MAP_CACHE_SECONDS
+    if next_change is not None:
+        timeout = max(1, min(timeout, math.ceil((next_change - now).total_seconds())))
+    cache.set(key, (body, etag, next_change), timeout=timeout)
+    return RenderedSeatMap(body=body, etag=etag)

@@ -49,6 +49,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from movie_api.db import retry_once_on_transaction_conflict
@@ -223,7 +224,18 @@ def _event(
 def _record(**fields) -> ReservationEvent:
     event = _event(**fields)
     event.save()
+    if event.action != ReservationAction.CHECKED_IN:
+        _seats_changed(event.reservation.showtime_id)
     return event
+
+
+def _seats_changed(showtime_id: int) -> None:
+    """Bump the version that keys the cached seat map (selectors.get_seat_map_json).
+
+    Runs in the booking transaction, on the showtime row it already locks, so the
+    new version becomes visible exactly when the seat change commits.
+    """
+    Showtime.objects.filter(pk=showtime_id).update(seats_version=F("seats_version") + 1)
 
 
 def _labels_of(reservation: Reservation) -> list[str]:
@@ -355,6 +367,7 @@ def release_expired_holds(
                 for reservation in stale
             ]
         )
+        _seats_changed(showtime_id)
         return ids
     return []
 

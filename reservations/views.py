@@ -1,6 +1,6 @@
 """Reservation endpoints and the seat map: HTTP in, service call, HTTP out."""
 
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, permissions, status, viewsets
 from rest_framework.decorators import action
@@ -9,7 +9,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from movie_api.throttling import HoldThrottle
-from showtimes.models import Showtime
 
 from . import selectors, services
 from .filters import ReservationFilterSet
@@ -152,7 +151,13 @@ class SeatMapView(APIView):
 
     @extend_schema(responses={200: SeatMapEntrySerializer(many=True)})
     def get(self, request, pk: int):
-        showtime = get_object_or_404(
-            Showtime.objects.only("id", "screen_id", "prices"), pk=pk
-        )
-        return Response(selectors.get_seat_map(showtime=showtime))
+        # Served as cached bytes (see selectors.get_seat_map_json): everyone polls
+        # the seat map of a premiere. ConditionalGetMiddleware answers a matching
+        # If-None-Match with 304.
+        rendered = selectors.get_seat_map_json(showtime_id=pk)
+        if rendered is None:
+            raise Http404("No showtime with this id.")
+        response = HttpResponse(rendered.body, content_type="application/json")
+        response["ETag"] = rendered.etag
+        response["Cache-Control"] = "no-cache"
+        return response

@@ -18,6 +18,12 @@ class Showtime(models.Model):
     )
     prices = models.JSONField(help_text='{"standard": "10.00", "premium": "15.50"}')
     is_cancelled = models.BooleanField(default=False)
+    seats_version = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Bumped by the booking service in every transaction that changes "
+        "seat state; keys the cached seat map.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
