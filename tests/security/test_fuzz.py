@@ -22,12 +22,13 @@ fixed seed.
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections import Counter
 
 import pytest
 import schemathesis
-from django.db import connection
+from django.db import connection, connections
 from schemathesis.engine import Status, events, from_schema
 from schemathesis.transport.wsgi import WSGI_TRANSPORT
 
@@ -73,6 +74,22 @@ def _in_process_probes(monkeypatch):
         return send(case, session=session, **kwargs)
 
     monkeypatch.setattr(WSGI_TRANSPORT, "send", send_in_process)
+
+
+def _served(environ, start_response):
+    """The application as a WSGI server runs it.
+
+    werkzeug's test client never closes the response, so Django's
+    request_finished never fires; and the engine calls from its own threads,
+    whose database connections would outlive them (CONN_MAX_AGE on PostgreSQL).
+    """
+    response = application(environ, start_response)
+    try:
+        yield from response
+    finally:
+        response.close()
+        if threading.current_thread() is not threading.main_thread():
+            connections.close_all()
 
 
 def _spread_ids() -> None:
@@ -201,7 +218,7 @@ def _schema(tmp_path):
     wfc = tmp_path / "identities.json"
     wfc.write_text(json.dumps(_wfc_document(world)))
     return schemathesis.openapi.from_wsgi(
-        "/api/schema/?format=json", application, config=_config(wfc)
+        "/api/schema/?format=json", _served, config=_config(wfc)
     )
 
 
