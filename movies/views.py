@@ -2,8 +2,8 @@
 
 from django.db import transaction
 from rest_framework import filters, viewsets
-from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 
+from movie_api.permissions import CatalogueModelPermissions
 from movie_api.views import CatalogueSchema
 
 from .filters import MovieFilterSet
@@ -15,7 +15,7 @@ class MovieViewSet(viewsets.ModelViewSet):
     schema = CatalogueSchema()
     queryset = Movie.objects.order_by("title", "id")
     serializer_class = MovieSerializer
-    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    permission_classes = [CatalogueModelPermissions]
     filterset_class = MovieFilterSet
     filter_backends = [
         *viewsets.ModelViewSet.filter_backends,

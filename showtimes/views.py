@@ -1,8 +1,8 @@
 """Showtime CRUD: anyone reads, catalogue managers write."""
 
 from rest_framework import viewsets
-from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 
+from movie_api.permissions import CatalogueModelPermissions
 from movie_api.views import CatalogueSchema
 
 from . import selectors, services
@@ -13,7 +13,7 @@ from .serializers import ShowtimeSerializer
 class ShowtimeViewSet(viewsets.ModelViewSet):
     schema = CatalogueSchema()
     serializer_class = ShowtimeSerializer
-    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    permission_classes = [CatalogueModelPermissions]
     filterset_class = ShowtimeFilterSet
     ordering_fields = ["starts_at", "ends_at", "available_seats", "capacity", "id"]
     ordering = ["starts_at", "id"]

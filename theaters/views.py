@@ -2,8 +2,8 @@
 
 from django.db.models import Prefetch
 from rest_framework import filters, viewsets
-from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 
+from movie_api.permissions import CatalogueModelPermissions
 from movie_api.views import CatalogueSchema
 
 from . import services
@@ -15,7 +15,7 @@ from .serializers import ScreenSerializer, TheaterSerializer
 class TheaterViewSet(viewsets.ModelViewSet):
     schema = CatalogueSchema()
     serializer_class = TheaterSerializer
-    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    permission_classes = [CatalogueModelPermissions]
     filterset_class = TheaterFilterSet
     filter_backends = [*viewsets.ModelViewSet.filter_backends, filters.SearchFilter]
     search_fields = ["name", "location", "city"]
@@ -28,7 +28,7 @@ class TheaterViewSet(viewsets.ModelViewSet):
 class ScreenViewSet(viewsets.ModelViewSet):
     schema = CatalogueSchema()
     serializer_class = ScreenSerializer
-    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    permission_classes = [CatalogueModelPermissions]
     filterset_class = ScreenFilterSet
     ordering_fields = ["name", "id", "capacity"]
     queryset = Screen.objects.order_by("theater_id", "name", "id")
