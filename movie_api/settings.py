@@ -150,7 +150,10 @@ elif _db["ENGINE"] in {
         "connect_timeout": env_int("DB_CONNECT_TIMEOUT", 5),
         "options": (
             f"-c lock_timeout={env_int('DB_LOCK_TIMEOUT_MS', 3000)} "
-            f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 15000)}"
+            f"-c statement_timeout={env_int('DB_STATEMENT_TIMEOUT_MS', 15000)} "
+            # A killed worker's backend notices the closed socket within this and
+            # rolls back, instead of holding the showtime lock until its statement ends.
+            f"-c client_connection_check_interval={env_int('DB_CLIENT_CHECK_MS', 1000)}"
         ),
     }
 
