@@ -6,6 +6,7 @@ paginator, the parsers and ``movie_api.exceptions.api_exception_handler``), so t
 are derived here from what the view is built of, not annotated view by view:
 
 =====  ============================================================================
+304    reads, when ConditionalGetMiddleware is on (If-None-Match matches the ETag)
 400    writes with a body; operations with query parameters (filters, pagination)
 401    operations with authentication classes (a bad token is refused even where
        anonymous callers are welcome); the token endpoints (bad credentials)
@@ -21,19 +22,22 @@ are derived here from what the view is built of, not annotated view by view:
 =====  ============================================================================
 
 plus the few statuses only a service knows about (``EXTRA_ERROR_STATUSES``). Each
-error response is a shared component whose body is the one ``ErrorEnvelope``.
+error response is a shared component whose body is the one ``ErrorEnvelope``; the
+304 has no body.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent, force_instance
 from rest_framework import permissions, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework_simplejwt.views import TokenViewBase
 
+CONDITIONAL_GET = "django.middleware.http.ConditionalGetMiddleware"
 UNSAFE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
@@ -58,6 +62,12 @@ _RETRY_AFTER = {
         "description": "Seconds to wait before retrying.",
     }
 }
+
+NOT_MODIFIED = (
+    "NotModified",
+    "Unchanged since the ETag sent in If-None-Match; no body.",
+    {"ETag": {"schema": {"type": "string"}}},
+)
 
 # status -> (component name, description, headers)
 ERROR_RESPONSES: dict[int, tuple[str, str, dict]] = {
@@ -178,6 +188,8 @@ class ApiSchema(openapi.AutoSchema):
         parameters = operation.get("parameters", [])
         has_path_params = any(p["in"] == "path" for p in parameters)
         statuses = {503}
+        if method == "GET" and CONDITIONAL_GET in settings.MIDDLEWARE:
+            statuses.add(304)
         if method in BODY_METHODS or any(p["in"] == "query" for p in parameters):
             statuses.add(400)
         if method in BODY_METHODS:
@@ -221,18 +233,22 @@ class ApiSchema(openapi.AutoSchema):
         return False
 
     def _error_response(self, status_code: int) -> dict:
-        name, description, headers = ERROR_RESPONSES[status_code]
+        if status_code == 304:
+            name, description, headers = NOT_MODIFIED
+        else:
+            name, description, headers = ERROR_RESPONSES[status_code]
         component = ResolvedComponent(
             name=name, type=ResolvedComponent.RESPONSE, object=name
         )
         if component not in self.registry:
-            schema = self.resolve_serializer(
-                force_instance(ErrorEnvelopeSerializer), "response"
-            ).ref
             component.schema = {
                 "description": description,
                 **({"headers": headers} if headers else {}),
-                "content": {"application/json": {"schema": schema}},
             }
+            if status_code != 304:
+                schema = self.resolve_serializer(
+                    force_instance(ErrorEnvelopeSerializer), "response"
+                ).ref
+                component.schema["content"] = {"application/json": {"schema": schema}}
             self.registry.register(component)
         return component.ref
