@@ -17,6 +17,7 @@ from django.db import IntegrityError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -158,6 +159,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     return response
 
 
+@csrf_exempt  # changes nothing; a POST to an unknown path is a JSON 404, not a CSRF page
 def api_not_found(request, exception=None, *args, **kwargs) -> JsonResponse:
     message = f"No endpoint or object at {request.path}."
     # The catch-all for /api/ also catches a path missing its trailing slash, so

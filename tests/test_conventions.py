@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import path, reverse
 from django.utils import timezone
 from rest_framework import status
+from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from movie_api import urls as project_urls
@@ -506,3 +507,11 @@ def test_schema_says_catalogue_reads_need_no_token_but_writes_do(schema, path):
 
 def test_schema_says_me_needs_a_token(schema):
     assert schema["paths"]["/api/auth/me/"]["get"]["security"] == [{"jwtAuth": []}]
+
+
+def test_post_to_an_unknown_api_path_is_a_json_404_not_a_csrf_page():
+    client = APIClient(enforce_csrf_checks=True)
+    response = client.post("/api/nope/", {"a": 1})
+    assert response.status_code == status.HTTP_404_NOT_FOUND
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"

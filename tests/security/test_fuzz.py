@@ -46,6 +46,7 @@ CHECKS = (
     "status_code_conformance",
     "ignored_auth",
     "object_level_authorization",
+    "content_type_conformance",
 )
 PEERS = ("alice", "bob")
 # Tried, in this order, on operations the peers are refused, so writes reach past
