@@ -12,7 +12,9 @@ and, in this order:
 2. releases this showtime's expired holds (status ``expired``, seats inactive), so a
    stale hold never blocks a seat and the unique index below no longer counts it;
 3. re-reads the state it decides on (never trusts the instance it was given),
-   checks the rules, and writes. Seat rows are inserted in seat-id order.
+   checks the rules, and writes. Seat rows are inserted in seat-id order, and a
+   change of seat state bumps ``Showtime.seats_version`` on the locked row, which
+   keys the cached seat map (``selectors.get_seat_map_json``).
 
 ``create_reservation`` alone takes a second lock, after step 2: the user's row
 (``FOR NO KEY UPDATE``), because the limit on active holds per user spans showtimes,
