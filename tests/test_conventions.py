@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from rest_framework.views import APIView
 
 from movie_api import urls as project_urls
+from tests.assertions import error_of
 from tests.factories import (
     MovieFactory,
     ScreenFactory,
@@ -26,18 +27,6 @@ from tests.factories import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def error_of(response, status_code: int, code: str) -> dict:
-    """Assert the one error envelope and return its inner object."""
-    assert response.status_code == status_code, response.content
-    assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert list(body) == ["error"]
-    assert set(body["error"]) == {"code", "message", "fields", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 # --- test-only URLconf ---------------------------------------------------------------

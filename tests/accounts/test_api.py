@@ -6,6 +6,7 @@ from django.core.management import call_command
 from rest_framework import status
 
 from accounts.models import BOX_OFFICE, CATALOGUE_MANAGERS, User
+from tests.assertions import error_of
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -16,17 +17,6 @@ REFRESH = "/api/auth/token/refresh/"
 LOGOUT = "/api/auth/logout/"
 ME = "/api/auth/me/"
 PASSWORD = "Str0ng-pass!"
-
-
-def error_of(response, status_code: int, code: str = "invalid") -> dict:
-    """Assert the one error envelope and return its inner object."""
-    assert response.status_code == status_code, response.content
-    body = response.json()
-    assert list(body) == ["error"]
-    assert set(body["error"]) == {"code", "message", "fields", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def tokens_for(client, user) -> dict:

@@ -10,6 +10,7 @@ from rest_framework import status
 from movies.models import Movie
 from reservations.services import create_reservation
 from showtimes.models import Showtime
+from tests.assertions import error_of
 from tests.factories import MovieFactory, ShowtimeFactory
 
 pytestmark = pytest.mark.django_db
@@ -31,17 +32,6 @@ VALID = {
 
 def detail(movie) -> str:
     return f"/api/movies/{movie.pk}/"
-
-
-def error_of(response, status_code: int, code: str = "invalid") -> dict:
-    """Assert the one error envelope and return its inner object."""
-    assert response.status_code == status_code, response.content
-    body = response.json()
-    assert list(body) == ["error"]
-    assert set(body["error"]) == {"code", "message", "fields", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 # --- reading -------------------------------------------------------------------

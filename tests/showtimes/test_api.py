@@ -15,6 +15,7 @@ from reservations.services import (
     purchase_reservation,
 )
 from showtimes.models import Showtime
+from tests.assertions import error_of
 from tests.factories import (
     MovieFactory,
     ScreenFactory,
@@ -25,17 +26,6 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 LIST = "/api/showtimes/"
-
-
-def error_of(response, status_code: int, code: str = "invalid") -> dict:
-    """Assert the one error envelope and return its inner object."""
-    assert response.status_code == status_code, response.content
-    body = response.json()
-    assert list(body) == ["error"]
-    assert set(body["error"]) == {"code", "message", "fields", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def iso(moment: datetime) -> str:

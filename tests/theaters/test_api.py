@@ -7,6 +7,7 @@ from rest_framework import status
 
 from reservations.services import cancel_reservation, create_reservation
 from showtimes.models import Showtime
+from tests.assertions import error_of
 from tests.factories import ScreenFactory, ShowtimeFactory, TheaterFactory
 from theaters.models import Screen, Seat, Theater
 
@@ -14,17 +15,6 @@ pytestmark = pytest.mark.django_db
 
 THEATERS = "/api/theaters/"
 SCREENS = "/api/screens/"
-
-
-def error_of(response, status_code: int, code: str = "invalid") -> dict:
-    """Assert the one error envelope and return its inner object."""
-    assert response.status_code == status_code, response.content
-    body = response.json()
-    assert list(body) == ["error"]
-    assert set(body["error"]) == {"code", "message", "fields", "details"}
-    assert body["error"]["code"] == code
-    assert body["error"]["message"]
-    return body["error"]
 
 
 def screen_payload(theater, **overrides) -> dict:
