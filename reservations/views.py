@@ -48,8 +48,12 @@ class ReservationViewSet(
     ordering_fields = ["created_at", "id"]
     ordering = ["-created_at", "-id"]
 
+    # Actions that only need the row to scope and authorise: their service re-reads
+    # it under the lock, and the answer (if any) is built by _fresh. No joins.
+    LEAN_ACTIONS = {"history", "destroy", "update", "partial_update", "purchase"}
+
     def get_queryset(self):
-        if self.action == "history":  # the events are read on their own: no joins
+        if self.action in self.LEAN_ACTIONS:
             return selectors.list_visible_reservations(user=self.request.user)
         return selectors.list_reservations(user=self.request.user)
 
@@ -60,7 +64,10 @@ class ReservationViewSet(
         return throttles
 
     def _fresh(self, reservation) -> dict:
-        return ReservationSerializer(self.get_queryset().get(pk=reservation.pk)).data
+        fresh = selectors.list_reservations(user=self.request.user).get(
+            pk=reservation.pk
+        )
+        return ReservationSerializer(fresh).data
 
     @extend_schema(
         request=ReservationCreateSerializer,
