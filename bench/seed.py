@@ -177,6 +177,7 @@ def seed(p: dict, rng: random.Random) -> dict:
     )
     from showtimes.models import Showtime
     from theaters.models import Screen, Seat, Theater
+    from theaters.services import build_seats
 
     now = datetime.now(UTC).replace(microsecond=0)
     first_day = (now + timedelta(days=1)).date()
@@ -249,19 +250,7 @@ def seed(p: dict, rng: random.Random) -> dict:
                     )
                 )
         Screen.objects.bulk_create(screens)
-        seats = [
-            Seat(
-                screen=screen,
-                row=row["row"],
-                row_index=index,
-                number=number,
-                label=f"{row['row']}{number}",
-                category=row["category"],
-            )
-            for screen in screens
-            for index, row in enumerate(screen.layout)
-            for number in range(1, row["seats"] + 1)
-        ]
+        seats = [seat for screen in screens for seat in build_seats(screen)]
         Seat.objects.bulk_create(seats, batch_size=5000)
         seats_of: dict[int, list[Seat]] = {}
         for seat in seats:

@@ -9,7 +9,12 @@ from .exceptions import ScreenHasReservations, ShowtimePricesMissing
 from .models import Screen, Seat, Theater
 
 
-def _build_seats(screen: Screen) -> list[Seat]:
+def layout_capacity(layout: list[dict]) -> int:
+    return sum(row["seats"] for row in layout)
+
+
+def build_seats(screen: Screen) -> list[Seat]:
+    """The unsaved seats of ``screen``'s layout: rows in layout order, 1..n each."""
     return [
         Seat(
             screen=screen,
@@ -27,9 +32,9 @@ def _build_seats(screen: Screen) -> list[Seat]:
 def create_screen(*, theater: Theater, name: str, layout: list[dict]) -> Screen:
     with transaction.atomic():
         screen = Screen(theater=theater, name=name, layout=layout)
-        screen.capacity = sum(row["seats"] for row in layout)
+        screen.capacity = layout_capacity(layout)
         screen.save()
-        Seat.objects.bulk_create(_build_seats(screen))
+        Seat.objects.bulk_create(build_seats(screen))
     return screen
 
 
@@ -74,7 +79,7 @@ def update_screen(*, screen: Screen, **changes) -> Screen:
             except (ProtectedError, RestrictedError) as exc:
                 raise ScreenHasReservations(screen_id=screen.pk) from exc
             screen.layout = new_layout
-            screen.capacity = sum(row["seats"] for row in new_layout)
-            Seat.objects.bulk_create(_build_seats(screen))
+            screen.capacity = layout_capacity(new_layout)
+            Seat.objects.bulk_create(build_seats(screen))
         screen.save()
     return screen
