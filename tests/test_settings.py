@@ -1,14 +1,10 @@
 """Settings read from the environment, checked in fresh interpreters."""
 
-import json
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.interpreter import clean_env, json_from, run_python
 
 PROBE = """
 import json, django
@@ -25,32 +21,18 @@ print(json.dumps({
 """
 
 
+def _env(env: dict) -> dict:
+    return clean_env(
+        "DATABASE_URL", "REDIS_URL", **{"DJANGO_SECRET_KEY": "x" * 60, **env}
+    )
+
+
 def probe(**env) -> subprocess.CompletedProcess:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "DATABASE_URL", "REDIS_URL"))
-    }
-    base.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "movie_api.settings",
-            "DJANGO_SECRET_KEY": "x" * 60,
-            **env,
-        }
-    )
-    return subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=base,
-        capture_output=True,
-        text=True,
-    )
+    return run_python(PROBE, _env(env))
 
 
 def settings_for(**env) -> dict:
-    result = probe(**env)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return json_from(PROBE, _env(env))
 
 
 def test_sqlite_default_queues_writers():
@@ -116,19 +98,9 @@ def test_redis_cache_is_shared_between_processes():
         "import django, sys; django.setup(); from django.core.cache import cache; "
         "cache.set('shared-probe', 'v42') if sys.argv[1] == 'set' else print(cache.get('shared-probe'))"
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.update(
-        DJANGO_SETTINGS_MODULE="movie_api.settings",
-        DJANGO_SECRET_KEY="x" * 60,
-        REDIS_URL="redis://127.0.0.1:6379/15",
-    )
-    subprocess.run([sys.executable, "-c", code, "set"], cwd=ROOT, env=env, check=True)
-    got = subprocess.run(
-        [sys.executable, "-c", code, "get"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
+    env = clean_env(DJANGO_SECRET_KEY="x" * 60, REDIS_URL="redis://127.0.0.1:6379/15")
+    stored = run_python(code, env, "set")
+    assert stored.returncode == 0, stored.stderr
+    got = run_python(code, env, "get")
+    assert got.returncode == 0, got.stderr
     assert got.stdout.strip() == "v42"

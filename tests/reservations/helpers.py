@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from django.db import connection
+from rest_framework.test import APIClient
 
 from reservations.exceptions import PaymentDeclined
 from reservations.models import ReservedSeat
@@ -115,3 +116,19 @@ def run_in_threads(count: int, work: Callable[[int], object]) -> list[object]:
         thread.join(timeout=120)
     assert not any(thread.is_alive() for thread in threads), "a thread hung"
     return results
+
+
+def client_for(user) -> APIClient:
+    """An API client authenticated as ``user``; one per thread in the races."""
+    client = APIClient()
+    client.force_authenticate(user=user)
+    return client
+
+
+def codes_of(responses) -> list[int]:
+    """Status codes, after checking no thread crashed and nothing answered 5xx."""
+    crashed = [r for r in responses if isinstance(r, BaseException)]
+    assert not crashed, crashed
+    codes = [r.status_code for r in responses]
+    assert all(code < 500 for code in codes), [r.content for r in responses]
+    return codes

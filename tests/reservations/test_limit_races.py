@@ -9,7 +9,6 @@ lock and must then see the limit exceeded, or these tests prove nothing.
 
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
 from reservations import services
 from reservations.models import Reservation, ReservationStatus, ReservedSeat
@@ -20,7 +19,7 @@ from tests.factories import (
     UserFactory,
 )
 
-from .helpers import run_in_threads
+from .helpers import client_for, codes_of, run_in_threads
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,20 +35,6 @@ def race_window(settings):
 @pytest.fixture
 def hoarder(db):
     return UserFactory()
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
-
-
-def codes_of(responses) -> list[int]:
-    crashed = [r for r in responses if isinstance(r, BaseException)]
-    assert not crashed, crashed
-    codes = [r.status_code for r in responses]
-    assert all(code < 500 for code in codes), [r.content for r in responses]
-    return codes
 
 
 def refusals(responses) -> set[str]:

@@ -16,14 +16,13 @@ import pytest
 from django.db import connection
 from django.db.models import Count
 from rest_framework import status
-from rest_framework.test import APIClient
 
 from reservations import services
 from reservations.models import Reservation, ReservationStatus, ReservedSeat, Ticket
 from showtimes.models import Showtime
 from tests.factories import ReservationFactory, UserFactory
 
-from .helpers import active_labels, run_in_threads, seat_states
+from .helpers import active_labels, client_for, codes_of, run_in_threads, seat_states
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -55,21 +54,6 @@ def without_seat_index():
         ReservedSeat.objects.all().delete()
         with connection.schema_editor() as editor:
             editor.add_constraint(ReservedSeat, constraint)
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.force_authenticate(user=user)
-    return client
-
-
-def codes_of(responses) -> list[int]:
-    """Status codes, after checking no thread crashed and nothing answered 5xx."""
-    crashed = [r for r in responses if isinstance(r, BaseException)]
-    assert not crashed, crashed
-    codes = [r.status_code for r in responses]
-    assert all(code < 500 for code in codes), [r.content for r in responses]
-    return codes
 
 
 def book_same_seat(racers, showtime):

@@ -4,14 +4,10 @@ refresh token is single-use even when replayed in parallel."""
 
 import base64
 import json
-import os
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from datetime import timedelta
-from pathlib import Path
 
 import jwt
 import pytest
@@ -28,10 +24,10 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenRefreshView
 
 from tests.factories import UserFactory
+from tests.interpreter import clean_env, json_from
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "/api/auth/token/"
 REFRESH = "/api/auth/token/refresh/"
 LOGOUT = "/api/auth/logout/"
@@ -308,22 +304,7 @@ print(json.dumps(verdicts))
 
 
 def verdicts_with(**env) -> dict:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "JWT_", "DJANGO_"))
-    }
-    base.update(DJANGO_SETTINGS_MODULE="movie_api.settings", DJANGO_DEBUG="0", **env)
-    result = subprocess.run(
-        [sys.executable, "-c", KEY_PROBE],
-        cwd=ROOT,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return json_from(KEY_PROBE, clean_env("JWT_", "DJANGO_", DJANGO_DEBUG="0", **env))
 
 
 def test_token_signed_with_the_secret_key_is_refused_when_jwt_key_differs():

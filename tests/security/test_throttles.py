@@ -2,15 +2,11 @@
 parallel bursts and across gunicorn workers, page size cap, body size limit."""
 
 import json
-import os
 import re
-import subprocess
-import sys
 import threading
 import uuid
 from collections import Counter
 from contextlib import nullcontext
-from pathlib import Path
 
 import pytest
 from django.db import connection
@@ -19,11 +15,11 @@ from rest_framework.test import APIClient
 
 from movie_api import throttling
 from tests.factories import MovieFactory, UserFactory
+from tests.interpreter import clean_env, json_from
 from tests.live import fire, live_gunicorn
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "/api/auth/token/"
 REGISTER = "/api/auth/register/"
 ME = "/api/auth/me/"
@@ -409,27 +405,10 @@ print(json.dumps({
 
 
 def settings_with(**env) -> dict:
-    base = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("PYTEST", "THROTTLE_", "NUM_PROXIES", "DATA_UPLOAD"))
-    }
-    base.update(
-        DJANGO_SETTINGS_MODULE="movie_api.settings",
-        DJANGO_SECRET_KEY="x" * 60,
-        DJANGO_DEBUG="0",
-        **env,
+    scrubbed = ("THROTTLE_", "NUM_PROXIES", "DATA_UPLOAD")
+    return json_from(
+        PROBE, clean_env(*scrubbed, DJANGO_SECRET_KEY="x" * 60, DJANGO_DEBUG="0", **env)
     )
-    result = subprocess.run(
-        [sys.executable, "-c", PROBE],
-        cwd=ROOT,
-        env=base,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_throttles_have_defaults_when_the_environment_is_silent():
