@@ -195,6 +195,32 @@ def redis_cache(settings):
     }
 
 
+def test_anonymous_callers_are_not_counted_by_the_user_throttle(rates, settings):
+    """The anon throttle counts them per address; the user throttle must not count
+    them again (that doubled the cache work on every anonymous read)."""
+    rates(user="1/min")  # anon stays off
+    client = APIClient()
+
+    codes = [client.get(MOVIES).status_code for _ in range(3)]
+
+    assert codes == [status.HTTP_200_OK] * 3
+
+
+@pytest.mark.parametrize("scope", ["anon", "user"])
+def test_with_redis_a_spent_limit_answers_429_with_retry_after(
+    request, rates, error_of, client_for, scope
+):
+    request.getfixturevalue("redis_cache")
+    rates(**{scope: "2/min"})
+    client = client_for(UserFactory()) if scope == "user" else APIClient()
+
+    passed = [client.get(MOVIES).status_code for _ in range(2)]
+    blocked = client.get(MOVIES)
+
+    assert passed == [status.HTTP_200_OK] * 2
+    assert_throttled(error_of, blocked, period_seconds=60)
+
+
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("cache_backend", ["database", "redis"])
 @pytest.mark.parametrize("trial", range(3))
