@@ -67,6 +67,19 @@ def _first_message(data: Any) -> str | None:
     return None
 
 
+def detail_messages(detail: Any) -> list[str]:
+    """Every message of a DRF error detail, as "field: message" lines (for forms)."""
+    if isinstance(detail, dict):
+        return [
+            f"{key}: {message}"
+            for key, value in detail.items()
+            for message in detail_messages(value)
+        ]
+    if isinstance(detail, list):
+        return [message for item in detail for message in detail_messages(item)]
+    return [str(detail)]
+
+
 # PostgreSQL SQLSTATEs that mean "someone else holds what you need": retry later.
 _CONTENTION_SQLSTATES = {"55P03", "40P01", "40001", "57014"}
 

@@ -4,22 +4,12 @@ from django import forms
 from django.contrib import admin
 from rest_framework import serializers
 
-from movie_api.exceptions import DomainError
+from movie_api.exceptions import DomainError, detail_messages
 
 from . import selectors, services
 from .exceptions import ShowtimeHasReservations
 from .models import Showtime
 from .serializers import normalise_prices
-
-
-def _messages(detail) -> list[str]:
-    if isinstance(detail, dict):
-        return [
-            f"{key}: {m}" for key, value in detail.items() for m in _messages(value)
-        ]
-    if isinstance(detail, list):
-        return [m for item in detail for m in _messages(item)]
-    return [str(detail)]
 
 
 class ShowtimeAdminForm(forms.ModelForm):
@@ -33,7 +23,7 @@ class ShowtimeAdminForm(forms.ModelForm):
         try:
             return normalise_prices(self.cleaned_data["prices"])
         except serializers.ValidationError as exc:
-            raise forms.ValidationError(_messages(exc.detail)) from exc
+            raise forms.ValidationError(detail_messages(exc.detail)) from exc
 
     def clean(self):
         cleaned = super().clean()

@@ -4,21 +4,11 @@ from django import forms
 from django.contrib import admin
 from rest_framework import serializers
 
-from movie_api.exceptions import DomainError
+from movie_api.exceptions import DomainError, detail_messages
 
 from . import services
 from .models import Screen, Seat, Theater
 from .serializers import ScreenSerializer
-
-
-def _messages(detail) -> list[str]:
-    if isinstance(detail, dict):
-        return [
-            f"{key}: {m}" for key, value in detail.items() for m in _messages(value)
-        ]
-    if isinstance(detail, list):
-        return [m for item in detail for m in _messages(item)]
-    return [str(detail)]
 
 
 class ScreenInline(admin.TabularInline):
@@ -63,7 +53,7 @@ class ScreenAdminForm(forms.ModelForm):
         try:
             layout = ScreenSerializer().validate_layout(checker.run_validation(layout))
         except serializers.ValidationError as exc:
-            raise forms.ValidationError(_messages(exc.detail)) from exc
+            raise forms.ValidationError(detail_messages(exc.detail)) from exc
         if self.instance.pk and layout != self.instance.layout:
             try:
                 services.check_layout_change(screen=self.instance, layout=layout)
