@@ -152,7 +152,8 @@ def _price_of(showtime: Showtime, seat: Seat) -> Decimal:
         ) from exc
 
 
-def _ensure_open(showtime: Showtime, now: datetime) -> None:
+def ensure_open(showtime: Showtime, now: datetime) -> None:
+    """Raise ShowtimeClosed once a showtime has started or was cancelled."""
     if showtime.is_cancelled or showtime.starts_at <= now:
         raise ShowtimeClosed(showtime_id=showtime.pk)
 
@@ -386,7 +387,7 @@ def create_reservation(*, user, showtime: Showtime, labels: list[str]) -> Reserv
     with transaction.atomic():
         showtime = _lock_showtime(showtime.pk)
         now = timezone.now()
-        _ensure_open(showtime, now)
+        ensure_open(showtime, now)
         seats = _seats_for(showtime, labels)
         release_expired_holds(showtime_id=showtime.pk, now=now)
         _lock_user(user)
@@ -475,7 +476,7 @@ def change_seats(
         except HoldExpired as exc:
             expired = exc  # raised after commit, so the expiry above is kept
         if expired is None:
-            _ensure_open(showtime, now)
+            ensure_open(showtime, now)
             seats = _seats_for(showtime, labels)
             current = {
                 row.seat_id: row
@@ -554,7 +555,7 @@ def purchase_reservation(
         )
         raise HoldExpired(reservation=reservation.code)
     _held_or_raise(reservation, now)
-    _ensure_open(reservation.showtime, now)
+    ensure_open(reservation.showtime, now)
 
     gateway = get_gateway()
     charge = gateway.charge(
@@ -590,7 +591,7 @@ def _confirm(*, reservation: Reservation, charge: Charge, actor) -> Reservation:
         else:
             try:
                 _held_or_raise(reservation, now)
-                _ensure_open(showtime, now)
+                ensure_open(showtime, now)
             except (HoldExpired, ReservationNotHeld, ShowtimeClosed) as exc:
                 lost = exc
         if lost is None:

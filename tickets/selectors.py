@@ -6,9 +6,11 @@ from collections.abc import Sequence
 from itertools import groupby
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from reservations.models import Ticket
 from reservations.selectors import can_see_all_reservations, get_seat_map
+from reservations.services import ensure_open
 from showtimes.models import Showtime
 
 from .exceptions import NoAdjacentSeats
@@ -108,7 +110,9 @@ def _stranded(seats: list[dict], first: int, last: int) -> int:
 def get_best_seats(
     *, showtime: Showtime, count: int, category: str | None = None
 ) -> list[dict]:
-    """The best block (seat-map entries) for ``showtime``, or ``NoAdjacentSeats``."""
+    """The best block (seat-map entries) for ``showtime``: ``ShowtimeClosed`` once it
+    has started or was cancelled (as for a hold), else ``NoAdjacentSeats`` if none."""
+    ensure_open(showtime, timezone.now())
     block = find_best_block(
         get_seat_map(showtime=showtime), count=count, category=category
     )

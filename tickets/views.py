@@ -6,7 +6,6 @@ from decimal import Decimal
 import segno
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions
@@ -14,7 +13,6 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from reservations.exceptions import ShowtimeClosed
 from showtimes.models import Showtime
 
 from . import selectors, services
@@ -120,8 +118,6 @@ class BestSeatsView(APIView):
             ),
             pk=pk,
         )
-        if showtime.is_cancelled or showtime.starts_at <= timezone.now():
-            raise ShowtimeClosed(showtime_id=showtime.pk)
         count = query.validated_data["count"]
         category = query.validated_data.get("category")
         block = selectors.get_best_seats(
