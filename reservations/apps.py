@@ -6,3 +6,14 @@ from django.apps import AppConfig
 class ReservationsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "reservations"
+
+    def ready(self) -> None:
+        # The catalogue must not know bookings: it announces a cancelled showtime,
+        # and the booking side frees that showtime's holds in the same transaction.
+        from showtimes.signals import showtime_cancelled
+
+        from .services import on_showtime_cancelled
+
+        showtime_cancelled.connect(
+            on_showtime_cancelled, dispatch_uid="reservations_showtime_cancelled"
+        )

@@ -53,6 +53,23 @@ class CancellationClosed(DomainError):
     message = "It is too close to the showtime to cancel this purchase."
 
 
+class ReservationChanged(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "reservation_changed"
+    message = (
+        "The reservation's seats changed while it was being paid for; the payment "
+        "was refunded. Check the seats and purchase again."
+    )
+
+
+class TicketUsed(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "ticket_used"
+    message = (
+        "A ticket of this reservation has been checked in; it cannot be cancelled."
+    )
+
+
 class HoldLimitReached(DomainError):
     status_code = status.HTTP_409_CONFLICT
     code = "hold_limit_reached"

@@ -66,6 +66,14 @@ class Reservation(models.Model):
     refund_amount = models.DecimalField(
         max_digits=10, decimal_places=2, null=True, blank=True
     )
+    amount_paid = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="What the purchase charged; refunds are computed from it, never "
+        "from total_price.",
+    )
     payment_reference = models.CharField(max_length=100, blank=True)
 
     class Meta:

@@ -2,14 +2,17 @@
 
 from rest_framework import permissions
 
+from .selectors import can_see_all_reservations
+
 
 class IsReservationOwnerOrStaff(permissions.BasePermission):
     """Reading follows the queryset's scope; changing is for the owner or staff.
 
     Box office users see every reservation (their role holds only view
     permissions), so without this check they could re-seat, buy or cancel a
-    customer's booking. Customers never get here for someone else's reservation:
-    the queryset already answered 404.
+    customer's booking. The one change they may make is cancelling a reservation
+    whose showtime was cancelled (a full refund at the desk). Customers never get
+    here for someone else's reservation: the queryset already answered 404.
     """
 
     message = "Only the reservation's owner or staff may change it."
@@ -18,4 +21,10 @@ class IsReservationOwnerOrStaff(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         user = request.user
-        return obj.user_id == user.pk or user.is_staff or user.is_superuser
+        if obj.user_id == user.pk or user.is_staff or user.is_superuser:
+            return True
+        return (
+            request.method == "DELETE"
+            and can_see_all_reservations(user)
+            and obj.showtime.is_cancelled
+        )

@@ -97,6 +97,7 @@ class ReservationSerializer(serializers.ModelSerializer):
             "created_at",
             "confirmed_at",
             "cancelled_at",
+            "amount_paid",
             "refund_amount",
             "tickets",
         ]

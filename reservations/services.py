@@ -64,11 +64,13 @@ from .exceptions import (
     HoldExpired,
     HoldLimitReached,
     InvalidSeatSelection,
+    ReservationChanged,
     ReservationNotActive,
     ReservationNotHeld,
     SeatLimitReached,
     SeatsUnavailable,
     ShowtimeClosed,
+    TicketUsed,
     UnknownSeats,
 )
 from .models import (
@@ -241,12 +243,12 @@ def _seats_changed(showtime_id: int) -> None:
     Showtime.objects.filter(pk=showtime_id).update(seats_version=F("seats_version") + 1)
 
 
-def _labels_of(reservation: Reservation) -> list[str]:
-    return list(
-        reservation.reserved_seats.filter(is_active=True)
-        .order_by("seat_id")
-        .values_list("seat__label", flat=True)
-    )
+def _labels_of(reservation: Reservation, seat_ids: set[int] | None = None) -> list[str]:
+    """Labels of the reservation's active seats (of ``seat_ids`` only, if given)."""
+    rows = reservation.reserved_seats.filter(is_active=True)
+    if seat_ids is not None:
+        rows = rows.filter(seat_id__in=seat_ids)
+    return list(rows.order_by("seat_id").values_list("seat__label", flat=True))
 
 
 def record_check_in(
@@ -334,45 +336,96 @@ def release_expired_holds(
     booking released them; ``trigger`` says which path did ("lazy" or "sweep").
     """
     now = now or timezone.now()
-    stale = list(
+    return _end_holds(
         Reservation.objects.filter(
             showtime_id=showtime_id, status=ReservationStatus.HELD, expires_at__lte=now
-        ).order_by("pk")
+        ),
+        showtime_id=showtime_id,
+        status=ReservationStatus.EXPIRED,
+        action=ReservationAction.EXPIRED,
+        actor=None,
+        now=now,
+        trigger=trigger,
     )
-    if stale:
-        ids = [reservation.pk for reservation in stale]
-        labels: dict[int, list[str]] = {pk: [] for pk in ids}
-        for reservation_id, label in (
-            ReservedSeat.objects.filter(reservation_id__in=ids, is_active=True)
-            .order_by("reservation_id", "seat_id")
-            .values_list("reservation_id", "seat__label")
-        ):
-            labels[reservation_id].append(label)
-        Reservation.objects.filter(pk__in=ids, status=ReservationStatus.HELD).update(
-            status=ReservationStatus.EXPIRED
-        )
-        ReservedSeat.objects.filter(reservation_id__in=ids, is_active=True).update(
-            is_active=False
-        )
-        ReservationEvent.objects.bulk_create(
-            [
-                _event(
-                    reservation=reservation,
-                    action=ReservationAction.EXPIRED,
-                    actor=None,
-                    now=now,
-                    from_status=ReservationStatus.HELD,
-                    to_status=ReservationStatus.EXPIRED,
-                    seats=labels[reservation.pk],
-                    expires_at=reservation.expires_at,
-                    trigger=trigger,
-                )
-                for reservation in stale
-            ]
-        )
-        _seats_changed(showtime_id)
-        return ids
-    return []
+
+
+def cancel_holds_of_cancelled_showtime(
+    *, showtime_id: int, actor=None, now: datetime | None = None
+) -> list[int]:
+    """Free every hold of a showtime that was just cancelled; returns their ids.
+
+    Runs in the transaction that cancels the showtime, under its lock (a receiver of
+    ``showtimes.signals.showtime_cancelled``). Lapsed holds are recorded as expired,
+    the others as cancelled by ``actor`` (the manager) with nothing to refund.
+    Purchases stay confirmed: their buyers (or box office) cancel them for a full
+    refund whatever the cutoff, and their tickets are refused at the door.
+    """
+    now = now or timezone.now()
+    release_expired_holds(showtime_id=showtime_id, now=now)
+    return _end_holds(
+        Reservation.objects.filter(
+            showtime_id=showtime_id, status=ReservationStatus.HELD
+        ),
+        showtime_id=showtime_id,
+        status=ReservationStatus.CANCELLED,
+        action=ReservationAction.CANCELLED,
+        actor=actor,
+        now=now,
+        reason="showtime_cancelled",
+    )
+
+
+def on_showtime_cancelled(sender, *, showtime: Showtime, actor=None, **kwargs) -> None:
+    """Receiver of ``showtimes.signals.showtime_cancelled``."""
+    cancel_holds_of_cancelled_showtime(showtime_id=showtime.pk, actor=actor)
+
+
+def _end_holds(
+    holds, *, showtime_id: int, status: str, action: str, actor, now: datetime, **extra
+) -> list[int]:
+    """Move ``holds`` (held reservations of one locked showtime) to ``status``.
+
+    Frees their seats, appends one ``action`` event each (with ``extra`` details),
+    and bumps the seat-map version once.
+    """
+    ended = list(holds.order_by("pk"))
+    if not ended:
+        return []
+    ids = [reservation.pk for reservation in ended]
+    labels: dict[int, list[str]] = {pk: [] for pk in ids}
+    for reservation_id, label in (
+        ReservedSeat.objects.filter(reservation_id__in=ids, is_active=True)
+        .order_by("reservation_id", "seat_id")
+        .values_list("reservation_id", "seat__label")
+    ):
+        labels[reservation_id].append(label)
+    changes = {"status": status}
+    if status == ReservationStatus.CANCELLED:
+        changes.update(cancelled_at=now, refund_amount=Decimal("0.00"))
+    Reservation.objects.filter(pk__in=ids, status=ReservationStatus.HELD).update(
+        **changes
+    )
+    ReservedSeat.objects.filter(reservation_id__in=ids, is_active=True).update(
+        is_active=False
+    )
+    ReservationEvent.objects.bulk_create(
+        [
+            _event(
+                reservation=reservation,
+                action=action,
+                actor=actor,
+                now=now,
+                from_status=ReservationStatus.HELD,
+                to_status=status,
+                seats=labels[reservation.pk],
+                expires_at=reservation.expires_at,
+                **extra,
+            )
+            for reservation in ended
+        ]
+    )
+    _seats_changed(showtime_id)
+    return ids
 
 
 @retry_once_on_transaction_conflict
@@ -536,14 +589,30 @@ def change_seats(
     return reservation
 
 
+def _quote(reservation: Reservation) -> tuple[tuple[tuple[int, Decimal], ...], Decimal]:
+    """The seats a purchase pays for and their total, read in one query.
+
+    Purchase charges this before it takes the lock and confirms only if the same
+    quote still stands under the lock, so what is confirmed is what was charged.
+    """
+    seats = tuple(
+        reservation.reserved_seats.filter(is_active=True)
+        .order_by("seat_id")
+        .values_list("seat_id", "price")
+    )
+    return seats, sum((price for _, price in seats), Decimal("0.00"))
+
+
 def purchase_reservation(
     *, reservation: Reservation, payment_token: str | None = None, actor=None
 ) -> Reservation:
     """Confirm a held, unexpired reservation: charge, then issue one ticket per seat.
 
     Purchasing an already confirmed reservation returns it unchanged (no second
-    charge, no second set of tickets). ``actor`` (for the audit trail) defaults to
-    the reservation's owner.
+    charge, no second set of tickets). If the seats change between the charge and
+    the confirmation (a racing PATCH), the charge is refunded and the purchase is
+    refused with ``ReservationChanged``: nothing is confirmed that was not paid for.
+    ``actor`` (for the audit trail) defaults to the reservation's owner.
     """
     reservation = Reservation.objects.select_related("user").get(pk=reservation.pk)
     if reservation.status == ReservationStatus.CONFIRMED:
@@ -557,9 +626,10 @@ def purchase_reservation(
     _held_or_raise(reservation, now)
     ensure_open(reservation.showtime, now)
 
+    seats, amount = _quote(reservation)
     gateway = get_gateway()
     charge = gateway.charge(
-        amount=reservation.total_price,
+        amount=amount,
         token=payment_token,
         description=f"Reservation {reservation.code}",
     )
@@ -567,6 +637,7 @@ def purchase_reservation(
         return _confirm(
             reservation=reservation,
             charge=charge,
+            seats=seats,
             actor=actor if actor is not None else reservation.user,
         )
     except _AlreadyConfirmed:
@@ -579,7 +650,13 @@ def purchase_reservation(
 
 
 @retry_once_on_transaction_conflict
-def _confirm(*, reservation: Reservation, charge: Charge, actor) -> Reservation:
+def _confirm(
+    *,
+    reservation: Reservation,
+    charge: Charge,
+    seats: tuple[tuple[int, Decimal], ...],
+    actor,
+) -> Reservation:
     lost: Exception | None = None
     with transaction.atomic():
         showtime = _lock_showtime(reservation.showtime_id)
@@ -594,17 +671,25 @@ def _confirm(*, reservation: Reservation, charge: Charge, actor) -> Reservation:
                 ensure_open(showtime, now)
             except (HoldExpired, ReservationNotHeld, ShowtimeClosed) as exc:
                 lost = exc
+        if lost is None and (
+            _quote(reservation) != (seats, charge.amount)
+            or reservation.total_price != charge.amount
+        ):
+            lost = ReservationChanged(
+                charged=str(charge.amount), total_price=str(reservation.total_price)
+            )
         if lost is None:
             reservation.status = ReservationStatus.CONFIRMED
             reservation.confirmed_at = now
+            reservation.amount_paid = charge.amount
             reservation.payment_reference = charge.reference
             reservation.save(
-                update_fields=["status", "confirmed_at", "payment_reference"]
-            )
-            seat_ids = list(
-                reservation.reserved_seats.filter(is_active=True)
-                .order_by("seat_id")
-                .values_list("seat_id", flat=True)
+                update_fields=[
+                    "status",
+                    "confirmed_at",
+                    "amount_paid",
+                    "payment_reference",
+                ]
             )
             ReservedSeat.objects.filter(reservation=reservation, is_active=True).update(
                 held_until=None
@@ -616,7 +701,7 @@ def _confirm(*, reservation: Reservation, charge: Charge, actor) -> Reservation:
                         seat_id=seat_id,
                         code=generate_ticket_code(),
                     )
-                    for seat_id in seat_ids
+                    for seat_id, _ in seats
                 ]
             )
             _record(
@@ -629,7 +714,7 @@ def _confirm(*, reservation: Reservation, charge: Charge, actor) -> Reservation:
                 seats=_labels_of(reservation),
                 amount=charge.amount,
                 payment_reference=charge.reference,
-                tickets=len(seat_ids),
+                tickets=len(seats),
             )
     if lost is not None:
         raise lost  # after commit, so the expiry released above is kept
@@ -640,12 +725,26 @@ class _AlreadyConfirmed(Exception):
     """Internal: another request confirmed this reservation first."""
 
 
+def may_cancel_any_time(*, actor, showtime: Showtime) -> bool:
+    """Whether ``actor`` may cancel a purchase on ``showtime`` past the owner's cutoff.
+
+    Staff always may; anyone allowed to cancel at all may once the showtime itself
+    was cancelled (its buyers and box office must not be stranded by the cutoff).
+    """
+    return showtime.is_cancelled or actor.is_staff or actor.is_superuser
+
+
 @retry_once_on_transaction_conflict
 def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
     """Cancel: a hold frees its seats at once; a purchase is refunded within policy.
 
     Owners may cancel a confirmed reservation until CANCELLATION_CUTOFF_MINUTES
-    before the show; staff may cancel at any time.
+    before the show, and not once one of its tickets was checked in
+    (``TicketUsed``); staff may cancel at any time, and anyone may once the
+    showtime was cancelled. The refund is what was paid (``amount_paid``), less the
+    price of every seat whose ticket was used: a used ticket is never refunded, and
+    its seat stays claimed so that it is never sold again for this showtime. A
+    cancelled showtime refunds everything paid.
     """
     inactive: ReservationNotActive | None = None
     with transaction.atomic():
@@ -654,16 +753,24 @@ def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
         release_expired_holds(showtime_id=showtime.pk, now=now)
         reservation = Reservation.objects.get(pk=reservation.pk)
         was_paid = reservation.status == ReservationStatus.CONFIRMED
+        used_seat_ids: set[int] = set()
         if reservation.status == ReservationStatus.HELD:
             reservation.refund_amount = Decimal("0.00")
         elif was_paid:
+            anytime = may_cancel_any_time(actor=actor, showtime=showtime)
             cutoff = showtime.starts_at - timedelta(
                 minutes=settings.CANCELLATION_CUTOFF_MINUTES
             )
-            if now >= cutoff and not (actor.is_staff or actor.is_superuser):
+            if now >= cutoff and not anytime:
                 raise CancellationClosed(cutoff=cutoff.isoformat())
-            reservation.refund_amount = reservation.total_price
-            reservation.tickets.update(is_void=True)
+            used_seat_ids = _lock_used_tickets(reservation)
+            if used_seat_ids and not anytime:
+                raise TicketUsed(seats=_labels_of(reservation, used_seat_ids))
+            # A cancelled show was not seen, used ticket or not: all of it goes back.
+            reservation.refund_amount = _refundable(
+                reservation, set() if showtime.is_cancelled else used_seat_ids
+            )
+            reservation.tickets.filter(checked_in_at__isnull=True).update(is_void=True)
         else:
             # raised after commit, so an expiry released above is kept
             inactive = ReservationNotActive(status=reservation.status)
@@ -673,9 +780,12 @@ def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
             reservation.status = ReservationStatus.CANCELLED
             reservation.cancelled_at = now
             reservation.save(update_fields=["status", "cancelled_at", "refund_amount"])
-            ReservedSeat.objects.filter(reservation=reservation, is_active=True).update(
-                is_active=False
-            )
+            ReservedSeat.objects.filter(
+                reservation=reservation, is_active=True
+            ).exclude(seat_id__in=used_seat_ids).update(is_active=False)
+            details = {"refund_amount": reservation.refund_amount}
+            if used_seat_ids:
+                details["used_seats"] = _labels_of(reservation, used_seat_ids)
             _record(
                 reservation=reservation,
                 action=ReservationAction.CANCELLED,
@@ -684,7 +794,7 @@ def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
                 from_status=from_status,
                 to_status=ReservationStatus.CANCELLED,
                 seats=seats,
-                refund_amount=reservation.refund_amount,
+                **details,
             )
         if was_paid and reservation.refund_amount:
             reference, amount = reservation.payment_reference, reservation.refund_amount
@@ -694,6 +804,39 @@ def cancel_reservation(*, reservation: Reservation, actor) -> Reservation:
     if inactive is not None:
         raise inactive
     return reservation
+
+
+def _lock_used_tickets(reservation: Reservation) -> set[int]:
+    """Seat ids of the reservation's checked-in tickets, with its tickets locked.
+
+    Check-in takes no showtime lock; it claims a ticket with a conditional UPDATE.
+    Locking the tickets here (FOR UPDATE reads the latest committed row on
+    PostgreSQL; SQLite's IMMEDIATE transactions queue) means a check-in either
+    committed before this read, and is seen, or waits and then finds the ticket
+    void: a ticket is never both used and refunded.
+    """
+    tickets = Ticket.objects.filter(reservation=reservation).order_by("pk")
+    if _guard_enabled():
+        tickets = tickets.select_for_update()
+    return {
+        seat_id
+        for seat_id, checked_in_at in tickets.values_list("seat_id", "checked_in_at")
+        if checked_in_at is not None
+    }
+
+
+def _refundable(reservation: Reservation, used_seat_ids: set[int]) -> Decimal:
+    """What was paid, less the seats whose tickets were used (never below zero)."""
+    paid = reservation.amount_paid
+    if paid is None:  # confirmed before amount_paid existed and not migrated
+        paid = reservation.total_price
+    used = sum(
+        reservation.reserved_seats.filter(seat_id__in=used_seat_ids).values_list(
+            "price", flat=True
+        ),
+        Decimal("0.00"),
+    )
+    return max(paid - used, Decimal("0.00"))
 
 
 @retry_once_on_transaction_conflict

@@ -73,7 +73,9 @@ class ShowtimeAdmin(admin.ModelAdmin):
         # the rules the form checked, under their locks.
         if change:
             changes = {field: form.cleaned_data[field] for field in form.changed_data}
-            saved = services.update_showtime(showtime=obj, **changes)
+            saved = services.update_showtime(
+                showtime=obj, actor=request.user, **changes
+            )
         else:
             saved = services.create_showtime(
                 **{

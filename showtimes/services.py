@@ -17,6 +17,7 @@ from theaters.models import Screen
 from . import selectors
 from .exceptions import ShowtimeHasReservations, ShowtimeOverlap
 from .models import Showtime
+from .signals import showtime_cancelled
 
 
 def compute_ends_at(*, movie: Movie, starts_at: datetime) -> datetime:
@@ -132,16 +133,19 @@ def create_showtime(
     return save_showtime(showtime)
 
 
-def update_showtime(*, showtime: Showtime, **changes) -> Showtime:
+def update_showtime(*, showtime: Showtime, actor=None, **changes) -> Showtime:
     """Apply ``changes``; a booked showtime keeps its movie and screen.
 
     Its tickets name that movie and that screen's seats, so moving them is a 409;
     an unbooked showtime may change both (the price and overlap rules still hold).
     The showtime row is locked first, the same lock bookings take, so no booking
-    can slip in between the check and the save.
+    can slip in between the check and the save. Cancelling it sends
+    ``showtime_cancelled`` in the same transaction (the booking side frees its
+    holds); ``actor`` is who did it, for their audit trail.
     """
     with transaction.atomic():
         showtime = Showtime.objects.select_for_update().get(pk=showtime.pk)
+        was_cancelled = showtime.is_cancelled
         moved = sorted(
             field
             for field in ("movie", "screen")
@@ -155,4 +159,7 @@ def update_showtime(*, showtime: Showtime, **changes) -> Showtime:
         showtime.ends_at = compute_ends_at(
             movie=showtime.movie, starts_at=showtime.starts_at
         )
-        return save_showtime(showtime)
+        save_showtime(showtime)
+        if showtime.is_cancelled and not was_cancelled:
+            showtime_cancelled.send(sender=Showtime, showtime=showtime, actor=actor)
+        return showtime

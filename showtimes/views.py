@@ -28,6 +28,8 @@ class ShowtimeViewSet(viewsets.ModelViewSet):
 
     def perform_update(self, serializer):
         showtime = services.update_showtime(
-            showtime=serializer.instance, **serializer.validated_data
+            showtime=serializer.instance,
+            actor=self.request.user,
+            **serializer.validated_data,
         )
         serializer.instance = selectors.list_showtimes().get(pk=showtime.pk)

@@ -65,6 +65,7 @@ def test_create_returns_201_with_the_hold(auth_client, user, showtime, clock):
         "created_at": iso(clock.now),
         "confirmed_at": None,
         "cancelled_at": None,
+        "amount_paid": None,
         "refund_amount": None,
         "tickets": [],
     }
@@ -195,6 +196,7 @@ def test_create_never_honours_server_owned_fields(
             "code": "HACKED22",
             "confirmed_at": iso(clock.now),
             "refund_amount": "99.00",
+            "amount_paid": "0.01",
         },
     )
 
