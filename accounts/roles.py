@@ -21,6 +21,8 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         for action in ("add", "change", "delete", "view")
     ],
     BOX_OFFICE: [
+        ("reservations", "view_all_reservations"),
+        ("reservations", "check_in_ticket"),
         ("reservations", "view_reservation"),
         ("reservations", "view_reservedseat"),
         ("reservations", "view_ticket"),

@@ -18,3 +18,41 @@ class CatalogueModelPermissions(DjangoModelPermissionsOrAnonReadOnly):
         if request.method in SAFE_METHODS:
             return True
         return super().has_permission(request, view)
+
+
+# --- Role checks ---------------------------------------------------------------------
+# The one place that says what a role may do. A role is a Group holding permissions
+# (accounts.roles); staff are the users with the admin's ``is_staff`` flag, and
+# superusers hold every permission. Apps ask these functions, never group names or
+# flags.
+
+
+def is_staff_member(user) -> bool:
+    """Staff: the admin's ``is_staff`` flag, or a superuser."""
+    return bool(user and user.is_authenticated and (user.is_staff or user.is_superuser))
+
+
+def can_see_all_reservations(user) -> bool:
+    """Box office and staff see every reservation; customers only their own."""
+    return is_staff_member(user) or bool(
+        user
+        and user.is_authenticated
+        and user.has_perm("reservations.view_all_reservations")
+    )
+
+
+def can_check_in(user) -> bool:
+    """Box office and staff let tickets in at the door."""
+    return is_staff_member(user) or bool(
+        user and user.is_authenticated and user.has_perm("reservations.check_in_ticket")
+    )
+
+
+def may_change_others_reservations(user) -> bool:
+    """Staff may re-seat, buy or cancel a reservation that is not theirs."""
+    return is_staff_member(user)
+
+
+def may_cancel_after_cutoff(user) -> bool:
+    """Staff may cancel a purchase after the owner's cancellation cutoff."""
+    return is_staff_member(user)

@@ -323,19 +323,6 @@ CANCELLATION_CUTOFF_MINUTES = env_int("CANCELLATION_CUTOFF_MINUTES", 60)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "reservations.payments.TestGateway")
 
-# Test-only: widen the window between the availability check and the insert
-# (seconds) and switch the guard off, to prove race tests can fail. Refused
-# unless DEBUG or a test run, so production can never run without the guard.
-BOOKING_RACE_WINDOW_SECONDS = float(
-    os.environ.get("BOOKING_RACE_WINDOW_SECONDS", "0") or 0
-)
-BOOKING_GUARD_DISABLED = env_bool("BOOKING_GUARD_DISABLED", False)
-if (BOOKING_RACE_WINDOW_SECONDS or BOOKING_GUARD_DISABLED) and not (DEBUG or TESTING):
-    raise ImproperlyConfigured(
-        "BOOKING_RACE_WINDOW_SECONDS / BOOKING_GUARD_DISABLED are test-only hooks; "
-        "they are refused when DJANGO_DEBUG is off."
-    )
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

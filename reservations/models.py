@@ -94,6 +94,9 @@ class Reservation(models.Model):
                 condition=Q(total_price__gte=0), name="reservation_total_nonneg"
             ),
         ]
+        permissions = [
+            ("view_all_reservations", "Can see every customer's reservations"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} ({self.status})"
@@ -159,6 +162,7 @@ class Ticket(models.Model):
                 fields=["reservation", "seat"], name="uniq_ticket_reservation_seat"
             ),
         ]
+        permissions = [("check_in_ticket", "Can check tickets in at the door")]
 
     def __str__(self) -> str:
         return self.code

@@ -2,7 +2,10 @@
 
 from rest_framework import permissions
 
-from .selectors import can_see_all_reservations
+from movie_api.permissions import (
+    can_see_all_reservations,
+    may_change_others_reservations,
+)
 
 
 class IsReservationOwnerOrStaff(permissions.BasePermission):
@@ -21,7 +24,7 @@ class IsReservationOwnerOrStaff(permissions.BasePermission):
         if request.method in permissions.SAFE_METHODS:
             return True
         user = request.user
-        if obj.user_id == user.pk or user.is_staff or user.is_superuser:
+        if obj.user_id == user.pk or may_change_others_reservations(user):
             return True
         return (
             request.method == "DELETE"

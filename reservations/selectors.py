@@ -11,23 +11,16 @@ from django.core.cache import cache
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
+from movie_api.permissions import can_see_all_reservations
 from showtimes.models import Showtime
 from theaters.models import Seat
 
 from .models import Reservation, ReservationEvent, ReservedSeat, Ticket
 
 
-def can_see_all_reservations(user) -> bool:
-    return bool(
-        user.is_staff
-        or user.is_superuser
-        or user.has_perm("reservations.view_reservation")
-    )
-
-
-def list_visible_reservations(*, user) -> QuerySet[Reservation]:
-    """Reservations ``user`` may see, without joins: their own, or all for box office
-    and staff."""
+def list_reservation_rows(*, user) -> QuerySet[Reservation]:
+    """Reservations ``user`` may see, as bare rows (no joins): their own, or all for
+    box office and staff. For looking one up to authorise a change."""
     queryset = Reservation.objects.all()
     if not can_see_all_reservations(user):
         queryset = queryset.filter(user=user)
@@ -39,10 +32,11 @@ def list_reservation_events(*, reservation: Reservation) -> QuerySet[Reservation
     return ReservationEvent.objects.filter(reservation=reservation).order_by("at", "id")
 
 
-def list_reservations(*, user) -> QuerySet[Reservation]:
-    """Reservations visible to ``user``: their own, or all for box office and staff."""
+def list_reservations_for_display(*, user) -> QuerySet[Reservation]:
+    """The same reservations as ``list_reservation_rows``, with everything
+    ``ReservationSerializer`` shows joined or prefetched."""
     queryset = (
-        list_visible_reservations(user=user)
+        list_reservation_rows(user=user)
         .select_related(
             "showtime",
             "showtime__movie",

@@ -1,12 +1,13 @@
 """Reservation input shapes and the reservation representation."""
 
-from django.conf import settings
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from showtimes.models import Showtime
 
+from .exceptions import InvalidSeatSelection
 from .models import Reservation, ReservationEvent, ReservationStatus, Ticket
+from .services.seats import clean_labels
 
 
 class SeatLabelsField(serializers.ListField):
@@ -17,16 +18,10 @@ class SeatLabelsField(serializers.ListField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        labels = [label.upper() for label in super().to_internal_value(data)]
-        limit = settings.RESERVATION_MAX_SEATS
-        if len(labels) > limit:
-            raise serializers.ValidationError(f"At most {limit} seats per reservation.")
-        duplicates = sorted({label for label in labels if labels.count(label) > 1})
-        if duplicates:
-            raise serializers.ValidationError(
-                f"Each seat may be requested once; repeated: {', '.join(duplicates)}."
-            )
-        return labels
+        try:
+            return clean_labels(super().to_internal_value(data))
+        except InvalidSeatSelection as exc:  # the booking rule, as a field error
+            raise serializers.ValidationError(exc.message) from exc
 
 
 class ReservationCreateSerializer(serializers.Serializer):

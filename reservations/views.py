@@ -8,6 +8,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from movie_api.permissions import can_see_all_reservations
 from movie_api.throttling import HoldThrottle
 
 from . import selectors, services
@@ -54,8 +55,8 @@ class ReservationViewSet(
 
     def get_queryset(self):
         if self.action in self.LEAN_ACTIONS:
-            return selectors.list_visible_reservations(user=self.request.user)
-        return selectors.list_reservations(user=self.request.user)
+            return selectors.list_reservation_rows(user=self.request.user)
+        return selectors.list_reservations_for_display(user=self.request.user)
 
     def get_throttles(self):
         throttles = super().get_throttles()
@@ -64,7 +65,7 @@ class ReservationViewSet(
         return throttles
 
     def _fresh(self, reservation) -> dict:
-        fresh = selectors.list_reservations(user=self.request.user).get(
+        fresh = selectors.list_reservations_for_display(user=self.request.user).get(
             pk=reservation.pk
         )
         return ReservationSerializer(fresh).data
@@ -145,7 +146,7 @@ class ReservationViewSet(
             context={
                 "reservation_owner_id": reservation.user_id,
                 "viewer_id": request.user.pk,
-                "viewer_sees_all": selectors.can_see_all_reservations(request.user),
+                "viewer_sees_all": can_see_all_reservations(request.user),
             },
         )
         return self.get_paginated_response(serializer.data)

@@ -123,12 +123,15 @@ def live_gunicorn(
     extra_env: dict | None = None,
     seed: str = "",
     prepare_sql: str = "",
+    seams: dict | None = None,
 ):
     """Yield (server, seed_output) for a migrated, seeded database served by gunicorn.
 
     ``seed`` is Python run with ``manage.py shell`` against the new database before
     the server starts; whatever it prints (JSON) is returned as ``seed_output``.
     ``prepare_sql`` runs against the database after migrate (e.g. to drop a guard).
+    ``seams`` (``SEAM_*`` variables, see tests.seams) makes the workers serve
+    ``tests.seams_wsgi:application``, with a race window or the guards off.
     """
     tmp = Path(tempfile.mkdtemp(prefix="movie_api_live_"))
     pg_server = _pg_server_url()
@@ -156,6 +159,7 @@ def live_gunicorn(
             for scope in ("ANON", "USER", "LOGIN", "REGISTER", "HOLD")
         },
         **(extra_env or {}),
+        **(seams or {}),
     }
     if "REDIS_URL" not in (extra_env or {}):
         env.pop("REDIS_URL", None)  # the database cache, unless a test asks for Redis
@@ -186,7 +190,9 @@ def live_gunicorn(
                     "-",
                     "--access-logformat",
                     "pid=%(p)s %(s)s %(m)s %(U)s",
-                    "movie_api.wsgi:application",
+                    "tests.seams_wsgi:application"
+                    if seams
+                    else "movie_api.wsgi:application",
                 ],
                 cwd=ROOT,
                 env=env,

@@ -8,8 +8,9 @@ from itertools import groupby
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from movie_api.permissions import can_see_all_reservations
 from reservations.models import Ticket
-from reservations.selectors import can_see_all_reservations, get_seat_map
+from reservations.selectors import get_seat_map
 from reservations.services import ensure_open
 from showtimes.models import Showtime
 

@@ -39,7 +39,7 @@ pytestmark = pytest.mark.slow
 URL = "/api/reservations/"
 AUDIT_TABLE = "reservations_reservationevent"
 WINDOW_SECONDS = 3
-HOOKS = {"DJANGO_DEBUG": "1", "BOOKING_RACE_WINDOW_SECONDS": str(WINDOW_SECONDS)}
+SEAMS = {"SEAM_RACE_WINDOW_SECONDS": str(WINDOW_SECONDS)}
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 # Test-only pause *after* the seats' INSERT, inside the same transaction: a trigger
@@ -224,14 +224,14 @@ def _count_rows(server: LiveServer) -> tuple[int, int]:
 def test_worker_killed_mid_booking_leaves_no_trace(phase):
     """SIGKILL inside the booking transaction: rolled back, seat free, worker back.
 
-    ``after_check`` kills during BOOKING_RACE_WINDOW_SECONDS (after the check,
+    ``after_check`` kills during the test-side race window (after the check,
     before any write); ``after_insert`` kills while a trigger holds the worker
     inside the INSERT of its seat rows, before COMMIT.
     """
     # after_insert pauses in the trigger, so every other booking runs at full speed
-    env = HOOKS if phase == "after_check" else {}
+    seams = SEAMS if phase == "after_check" else None
     with live_gunicorn(
-        workers=2, extra_env=env, seed=booking_seed(showtimes=1, users=3)
+        workers=2, seams=seams, seed=booking_seed(showtimes=1, users=3)
     ) as (server, out):
         seed = json.loads(out)
         showtime, tokens = seed["showtimes"][0], seed["tokens"]
@@ -286,7 +286,7 @@ def test_worker_killed_mid_booking_leaves_no_trace(phase):
             f"\n[{_engine(server)} {phase}] SIGKILL to worker {worker}: seat shown "
             f"available {seen_free_after * 1000:.0f} ms after, rebooked (201) in "
             f"{took * 1000:.0f} ms"
-            + (f" (incl. the {WINDOW_SECONDS} s window)" if env else "")
+            + (f" (incl. the {WINDOW_SECONDS} s window)" if seams else "")
             + f"; worker {sorted(replacement)} forked {respawned_after * 1000:.0f} ms"
             " after the kill and answered"
         )
@@ -494,7 +494,7 @@ def test_client_retry_after_a_lost_answer_books_once():
     """The client gives up before the answer; the retry gets the first answer."""
     with live_gunicorn(
         workers=2,
-        extra_env={**HOOKS, "BOOKING_RACE_WINDOW_SECONDS": "2"},
+        seams={"SEAM_RACE_WINDOW_SECONDS": "2"},
         seed=booking_seed(showtimes=1, users=2),
     ) as (server, out):
         seed = json.loads(out)

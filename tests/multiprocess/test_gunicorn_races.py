@@ -2,7 +2,7 @@
 run's database engine: a temporary SQLite file, or a fresh PostgreSQL database.
 
 Every race runs behind a barrier with the check-to-write window widened by the
-test-only BOOKING_RACE_WINDOW_SECONDS hook (which needs DJANGO_DEBUG on), and a
+test-side race window of tests.seams (workers serve tests.seams_wsgi), and a
 negative control proves the harness sees a double booking when the guard is off.
 """
 
@@ -15,7 +15,7 @@ from tests.live import booking_seed, fire, live_gunicorn
 
 pytestmark = pytest.mark.slow
 
-HOOKS = {"DJANGO_DEBUG": "1", "BOOKING_RACE_WINDOW_SECONDS": "0.02"}
+SEAMS = {"SEAM_RACE_WINDOW_SECONDS": "0.02"}
 
 ACTIVE_ROWS = """
 SELECT st.label, count(*) FROM reservations_reservedseat rs
@@ -27,7 +27,7 @@ GROUP BY st.label
 
 @pytest.fixture(scope="module")
 def live():
-    with live_gunicorn(workers=4, extra_env=HOOKS, seed=booking_seed(showtimes=3)) as (
+    with live_gunicorn(workers=4, seams=SEAMS, seed=booking_seed(showtimes=3)) as (
         server,
         out,
     ):
@@ -131,10 +131,10 @@ def test_overlapping_multi_seat_bookings_are_all_or_nothing(live):
 
 def test_negative_control_sees_double_booking_without_the_guard():
     """Same harness, guard off (no lock, no check, no unique index): it must fail."""
-    env = {**HOOKS, "BOOKING_GUARD_DISABLED": "1", "BOOKING_RACE_WINDOW_SECONDS": "0.2"}
+    seams = {"SEAM_GUARDS_OFF": "1", "SEAM_RACE_WINDOW_SECONDS": "0.2"}
     with live_gunicorn(
         workers=4,
-        extra_env=env,
+        seams=seams,
         seed=booking_seed(showtimes=1, users=20),
         prepare_sql="DROP INDEX uniq_reservedseat_showtime_seat",
     ) as (server, out):

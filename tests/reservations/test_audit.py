@@ -14,6 +14,7 @@ from reservations.exceptions import (
     UnknownSeats,
 )
 from reservations.models import ReservationEvent, ReservationStatus
+from reservations.services import cancellation
 from tests.factories import ReservationFactory, ShowtimeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -287,13 +288,13 @@ def test_an_error_after_the_write_rolls_the_event_back(user, showtime, monkeypat
     reservation = services.create_reservation(
         user=user, showtime=showtime, labels=["A1"]
     )
-    real = services._record
+    real = cancellation.record_event
 
     def record_then_fail(**fields):
         real(**fields)
         raise RuntimeError("crash after the audit row")
 
-    monkeypatch.setattr(services, "_record", record_then_fail)
+    monkeypatch.setattr(cancellation, "record_event", record_then_fail)
 
     with pytest.raises(RuntimeError):
         services.cancel_reservation(reservation=reservation, actor=user)

@@ -9,6 +9,7 @@ from rest_framework.test import APIClient
 
 from reservations.models import IdempotencyKey, Reservation, Ticket
 from tests.factories import ReservationFactory, ShowtimeFactory, UserFactory
+from tests.seams import widen_race_window
 
 from .helpers import active_labels
 
@@ -184,12 +185,12 @@ def test_anonymous_request_with_key_is_401(api_client, showtime):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_repeat_while_first_is_running_is_409_with_retry_after(settings):
+def test_repeat_while_first_is_running_is_409_with_retry_after(monkeypatch):
     """The first request sleeps inside its booking; its twin must not wait or redo it."""
     user = UserFactory()
     showtime = ShowtimeFactory()
     data = {"showtime": showtime.pk, "seats": ["A1"]}
-    settings.BOOKING_RACE_WINDOW_SECONDS = 1.0
+    widen_race_window(monkeypatch, 1.0)
     first: dict = {}
 
     def run_first():
@@ -224,7 +225,7 @@ def test_repeat_while_first_is_running_is_409_with_retry_after(settings):
     assert first["response"].status_code == status.HTTP_201_CREATED
     assert Reservation.objects.count() == 1
 
-    settings.BOOKING_RACE_WINDOW_SECONDS = 0
+    monkeypatch.undo()
     replay = post(client, URL, data, "slow-key")
     assert replay.status_code == status.HTTP_201_CREATED
     assert replay[REPLAYED] == "true"

@@ -2,7 +2,7 @@
 
 One user fires 16 holds at once. On one showtime the showtime lock serialises them;
 across showtimes only the user-row lock does (PostgreSQL), or BEGIN IMMEDIATE
-(SQLite). ``BOOKING_RACE_WINDOW_SECONDS`` sleeps between the checks and the insert
+(SQLite). ``tests.seams.widen_race_window`` sleeps between the checks and the insert
 so the threads really overlap there. The PostgreSQL negative control drops the user
 lock and must then see the limit exceeded, or these tests prove nothing.
 """
@@ -10,14 +10,15 @@ lock and must then see the limit exceeded, or these tests prove nothing.
 import pytest
 from django.db import connection
 
-from reservations import services
 from reservations.models import Reservation, ReservationStatus, ReservedSeat
+from reservations.services import locking
 from tests.factories import (
     ReservationFactory,
     ScreenFactory,
     ShowtimeFactory,
     UserFactory,
 )
+from tests.seams import widen_race_window
 
 from .helpers import client_for, codes_of, run_in_threads
 
@@ -28,8 +29,8 @@ URL = "/api/reservations/"
 
 
 @pytest.fixture
-def race_window(settings):
-    settings.BOOKING_RACE_WINDOW_SECONDS = 0.05
+def race_window(monkeypatch):
+    widen_race_window(monkeypatch, 0.05)
 
 
 @pytest.fixture
@@ -147,7 +148,7 @@ def test_growing_holds_together_stay_under_the_seat_limit(
 def test_negative_control_without_user_lock_exceeds_the_hold_limit(
     race_window, hoarder, monkeypatch, record_property
 ):
-    monkeypatch.setattr(services, "_lock_user", lambda user: None)
+    monkeypatch.setattr(locking, "lock_user", lambda user_id: None)
     showtimes = ShowtimeFactory.create_batch(THREADS)
 
     def grab(i):

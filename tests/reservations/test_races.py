@@ -2,7 +2,7 @@
 
 Every test releases 16 threads together through a barrier; each thread has its own
 database connection and goes through the real HTTP stack (``APIClient`` with a user
-of its own). ``BOOKING_RACE_WINDOW_SECONDS`` sleeps between the availability check
+of its own). ``tests.seams.widen_race_window`` sleeps between the availability check
 and the insert so the threads really overlap there. The negative controls switch the
 guards off and must then observe a double booking: otherwise these tests could not
 fail and would prove nothing.
@@ -17,10 +17,11 @@ from django.db import connection
 from django.db.models import Count
 from rest_framework import status
 
-from reservations import services
 from reservations.models import Reservation, ReservationStatus, ReservedSeat, Ticket
+from reservations.services import locking
 from showtimes.models import Showtime
 from tests.factories import ReservationFactory, UserFactory
+from tests.seams import switch_guards_off, widen_race_window
 
 from .helpers import active_labels, client_for, codes_of, run_in_threads, seat_states
 
@@ -32,8 +33,8 @@ INDEX = "uniq_reservedseat_showtime_seat"
 
 
 @pytest.fixture
-def race_window(settings):
-    settings.BOOKING_RACE_WINDOW_SECONDS = 0.05
+def race_window(monkeypatch):
+    widen_race_window(monkeypatch, 0.05)
 
 
 @pytest.fixture
@@ -217,10 +218,10 @@ def test_concurrent_purchases_with_one_idempotency_key_charge_once(
 
 
 def test_unique_index_alone_holds_the_race(
-    race_window, racers, showtime, settings, record_property
+    racers, showtime, monkeypatch, record_property
 ):
     """Guard off (no lock, no check): the partial unique index still lets one in."""
-    settings.BOOKING_GUARD_DISABLED = True
+    switch_guards_off(monkeypatch, window_seconds=0.05)
 
     responses = book_same_seat(racers, showtime)
 
@@ -238,9 +239,9 @@ def test_unique_index_alone_holds_the_race(
 
 
 def test_negative_control_without_any_guard_double_books(
-    race_window, racers, showtime, settings, without_seat_index, record_property
+    racers, showtime, monkeypatch, without_seat_index, record_property
 ):
-    settings.BOOKING_GUARD_DISABLED = True
+    switch_guards_off(monkeypatch, window_seconds=0.05)
 
     responses = book_same_seat(racers, showtime)
 
@@ -260,7 +261,7 @@ def test_negative_control_postgres_check_without_row_lock_double_books(
 ):
     """The availability check alone, at READ COMMITTED, lets several racers in."""
     monkeypatch.setattr(
-        services, "_lock_showtime", lambda pk: Showtime.objects.get(pk=pk)
+        locking, "lock_showtime", lambda pk: Showtime.objects.get(pk=pk)
     )
 
     responses = book_same_seat(racers, showtime)
@@ -279,7 +280,7 @@ def test_sqlite_immediate_transactions_serialise_without_lock_or_index(
 ):
     """On SQLite the check holds even without the index: writers queue at BEGIN."""
     monkeypatch.setattr(
-        services, "_lock_showtime", lambda pk: Showtime.objects.get(pk=pk)
+        locking, "lock_showtime", lambda pk: Showtime.objects.get(pk=pk)
     )
 
     responses = book_same_seat(racers, showtime)

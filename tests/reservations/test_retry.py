@@ -8,6 +8,7 @@ from rest_framework.test import APIClient
 
 from reservations import services
 from reservations.models import Reservation, ReservationEvent, ReservationStatus
+from reservations.services import locking
 from tests.factories import ReservationFactory, ShowtimeFactory
 
 from .helpers import active_labels
@@ -22,7 +23,7 @@ class _PgError(Exception):
 @pytest.fixture
 def deadlocks(monkeypatch):
     """Make the next ``n`` showtime locks fail as a PostgreSQL deadlock would."""
-    real = services._lock_showtime
+    real = locking.lock_showtime
     state = {"left": 0, "calls": 0}
 
     def lock(showtime_id):
@@ -32,7 +33,7 @@ def deadlocks(monkeypatch):
             raise OperationalError("deadlock detected") from _PgError()
         return real(showtime_id)
 
-    monkeypatch.setattr(services, "_lock_showtime", lock)
+    monkeypatch.setattr(locking, "lock_showtime", lock)
 
     def arm(n: int) -> dict:
         state["left"], state["calls"] = n, 0

@@ -30,6 +30,7 @@ from reservations.models import (
 )
 from showtimes.models import Showtime
 from tests.factories import ReservationFactory, ShowtimeFactory
+from tests.seams import switch_guards_off
 
 from .helpers import active_labels, seat_states
 
@@ -199,11 +200,11 @@ def test_create_reservation_rereads_showtime_under_lock(user, showtime):
 
 
 def test_unique_index_refuses_what_a_skipped_check_lets_through(
-    user, other_user, showtime, settings
+    user, other_user, showtime, monkeypatch
 ):
     """With the application guard off, the partial unique index still says no (409)."""
     hold(other_user, showtime, "A2")
-    settings.BOOKING_GUARD_DISABLED = True
+    switch_guards_off(monkeypatch)
 
     with pytest.raises(SeatsUnavailable) as excinfo:
         hold(user, showtime, "A1", "A2")
@@ -270,13 +271,13 @@ def test_change_seats_conflict_keeps_old_seats_exactly(user, other_user, showtim
 
 
 def test_change_seats_backstop_conflict_is_409_and_keeps_old_seats(
-    user, other_user, showtime, settings
+    user, other_user, showtime, monkeypatch
 ):
     """Moving onto a taken seat past a skipped check: the index refuses, not a 500."""
     reservation = hold(user, showtime, "A1")
     hold(other_user, showtime, "B1")
     before = claims_snapshot(reservation)
-    settings.BOOKING_GUARD_DISABLED = True
+    switch_guards_off(monkeypatch)
 
     with pytest.raises(SeatsUnavailable) as excinfo:
         services.change_seats(reservation=reservation, labels=["B1"])

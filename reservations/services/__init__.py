@@ -1,0 +1,88 @@
+"""Booking use cases: hold seats, change them, purchase, cancel, expire.
+
+One module per use case: ``holds`` (create, change, expire), ``purchase``,
+``cancellation``; and what they share: ``locking`` (the one way to take the lock and
+decide), ``seats`` (labels, prices, availability, claims), ``limits`` (hoarding
+limits), ``expiry`` (ending holds in bulk), ``audit`` (the trail). Import the use
+cases from here.
+
+Locking rule
+============
+Every use case that decides about seats runs inside
+``locking.decide_on_showtime(showtime_id)``, which opens one
+``transaction.atomic()`` and, in this order:
+
+1. locks the ``Showtime`` row, and only that row (``SELECT ... FOR UPDATE`` on
+   PostgreSQL; on SQLite ``select_for_update`` is a no-op, but the settings open
+   every transaction with ``BEGIN IMMEDIATE``, which already holds the database's
+   write lock, so writers queue behind each other);
+2. releases this showtime's expired holds (status ``expired``, seats inactive), so a
+   stale hold never blocks a seat and the unique index below no longer counts it;
+3. hands the use case the locked showtime and ``now``: it re-reads the state it
+   decides on (never trusts the instance it was given), checks the rules, and
+   writes. Seat rows are inserted in seat-id order, and a change of seat state bumps
+   ``Showtime.seats_version`` on the locked row (``audit.bump_seats_version``),
+   which keys the cached seat map (``selectors.get_seat_map_json``). An error that
+   must keep what was written (a hold found expired) leaves through
+   ``locking.raise_after_commit``; any other error rolls everything back.
+
+``create_reservation`` alone takes a second lock, after step 2: the user's row
+(``FOR NO KEY UPDATE``, ``locking.lock_user``), because the limit on active holds
+per user spans showtimes, so the showtime lock cannot serialise two holds of one
+user on different showtimes. It is always taken after a showtime lock and never
+before one, and nothing else locks user rows while holding a showtime lock, so no
+two transactions can wait for each other in opposite orders. ``NO KEY`` keeps it
+from blocking the foreign-key checks of rows that merely point at the user (tokens,
+idempotency keys, audit rows). Cancellation locks the reservation's tickets (after
+the showtime) so that a racing check-in is either seen or refused.
+
+One showtime lock per transaction, always on the same kind of row, means two
+bookings never wait for each other in opposite orders, so they cannot deadlock. The
+database is the backstop: the partial unique index ``uniq_reservedseat_showtime_seat``
+(showtime, seat) WHERE is_active refuses a second active claim on a seat even if a
+code path forgot the lock; its ``IntegrityError`` becomes ``SeatsUnavailable`` (409).
+
+Every state change appends a ``ReservationEvent`` (the audit trail) in the same
+transaction, so a change and its record commit or roll back together. A deadlock or
+serialization failure on PostgreSQL is retried once
+(``retry_once_on_transaction_conflict``) by the functions that own a transaction.
+
+Payment gateways are called *outside* the lock (a slow gateway must not stall every
+booking of a showtime); see ``purchase``.
+"""
+
+from .audit import record_check_in
+from .cancellation import cancel_reservation
+from .expiry import (
+    cancel_holds_of_cancelled_showtime,
+    on_showtime_cancelled,
+    release_expired_holds,
+)
+from .holds import change_seats, create_reservation, expire_holds
+from .purchase import purchase_reservation
+from .seats import (
+    CODE_ALPHABET,
+    clean_labels,
+    ensure_open,
+    generate_reservation_code,
+    generate_ticket_code,
+    hold_deadline,
+)
+
+__all__ = [
+    "CODE_ALPHABET",
+    "cancel_holds_of_cancelled_showtime",
+    "cancel_reservation",
+    "change_seats",
+    "clean_labels",
+    "create_reservation",
+    "ensure_open",
+    "expire_holds",
+    "generate_reservation_code",
+    "generate_ticket_code",
+    "hold_deadline",
+    "on_showtime_cancelled",
+    "purchase_reservation",
+    "record_check_in",
+    "release_expired_holds",
+]

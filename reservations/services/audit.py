@@ -1,0 +1,96 @@
+"""The audit trail: one ``ReservationEvent`` per state change, in its transaction.
+
+Recording an event and bumping the seat-map version are separate steps: a use case
+that changes seats calls ``bump_seats_version`` itself (a check-in changes none).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from movie_api.middleware import current_request_id
+from showtimes.models import Showtime
+
+from ..models import Reservation, ReservationAction, ReservationEvent, Ticket
+
+
+def _plain(value):
+    """Details as JSON would show them in the API (Decimal "25.50", UTC "...Z")."""
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+def build_event(
+    *,
+    reservation: Reservation,
+    action: str,
+    actor,
+    now: datetime,
+    from_status: str,
+    to_status: str,
+    **details,
+) -> ReservationEvent:
+    """An unsaved audit row for one state change; ``actor`` None means the system."""
+    return ReservationEvent(
+        reservation=reservation,
+        reservation_code=reservation.code,
+        action=action,
+        actor=actor,
+        actor_username=actor.get_username() if actor is not None else "",
+        at=now,
+        from_status=from_status,
+        to_status=to_status,
+        details={key: _plain(value) for key, value in details.items()},
+        request_id=current_request_id(),
+    )
+
+
+def record_event(**fields) -> ReservationEvent:
+    """Save one audit row (``build_event``'s arguments)."""
+    event = build_event(**fields)
+    event.save()
+    return event
+
+
+def bump_seats_version(showtime_id: int) -> None:
+    """Bump the version that keys the cached seat map (selectors.get_seat_map_json).
+
+    Runs in the booking transaction, on the showtime row it already locks, so the
+    new version becomes visible exactly when the seat change commits.
+    """
+    Showtime.objects.filter(pk=showtime_id).update(seats_version=F("seats_version") + 1)
+
+
+def record_check_in(
+    *, ticket: Ticket, actor, now: datetime | None = None
+) -> ReservationEvent:
+    """Append a ticket's check-in to its reservation's history.
+
+    For ``tickets.services.check_in_ticket``: call it inside that transaction, after
+    the conditional UPDATE claimed the ticket, so the record commits with it. The
+    reservation stays ``confirmed``; the event names the seat, not the ticket's
+    code (a code is what lets a person in).
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("record_check_in must run inside the check-in transaction")
+    reservation = ticket.reservation
+    return record_event(
+        reservation=reservation,
+        action=ReservationAction.CHECKED_IN,
+        actor=actor,
+        now=now or timezone.now(),
+        from_status=reservation.status,
+        to_status=reservation.status,
+        ticket=ticket.pk,
+        seat=ticket.seat.label,
+    )

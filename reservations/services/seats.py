@@ -1,0 +1,156 @@
+"""Seat rules shared by the use cases: labels, prices, availability, claims.
+
+``taken_labels`` is the availability check every use case runs before it claims
+seats; the race tests wrap it from the test side (to widen the window between the
+check and the insert, or to switch the check off for a negative control).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from showtimes.models import Showtime
+from theaters.models import Seat
+
+from ..exceptions import (
+    HoldExpired,
+    InvalidSeatSelection,
+    PriceMissing,
+    ReservationNotHeld,
+    SeatsUnavailable,
+    ShowtimeClosed,
+    UnknownSeats,
+)
+from ..models import Reservation, ReservationStatus, ReservedSeat
+
+# No look-alikes (0/O, 1/I/L): booking references are read out at the box office.
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+
+
+def generate_reservation_code() -> str:
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def generate_ticket_code() -> str:
+    return secrets.token_urlsafe(18)  # 24 characters, 144 bits
+
+
+def hold_deadline(now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) + timedelta(
+        seconds=settings.RESERVATION_HOLD_SECONDS
+    )
+
+
+def clean_labels(labels: list[str]) -> list[str]:
+    """Seat labels as the booking rules take them: trimmed, upper case, at least
+    one, each once, at most RESERVATION_MAX_SEATS. The API's input serializer and
+    the services both apply this one rule."""
+    labels = [str(label).strip().upper() for label in labels]
+    if not labels:
+        raise InvalidSeatSelection("Choose at least one seat.")
+    limit = settings.RESERVATION_MAX_SEATS
+    if len(labels) > limit:
+        raise InvalidSeatSelection(
+            f"At most {limit} seats per reservation.", max_seats=limit
+        )
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise InvalidSeatSelection(
+            f"Each seat may be requested once; repeated: {', '.join(repeated)}.",
+            repeated=repeated,
+        )
+    return labels
+
+
+def seats_for(showtime: Showtime, labels: list[str]) -> list[Seat]:
+    """The screen's seats with ``labels``, in seat-id order; ``UnknownSeats`` else."""
+    seats = list(
+        Seat.objects.filter(screen_id=showtime.screen_id, label__in=labels).order_by(
+            "pk"
+        )
+    )
+    if len(seats) != len(labels):
+        unknown = sorted(set(labels) - {seat.label for seat in seats})
+        raise UnknownSeats(seats=unknown)
+    return seats
+
+
+def price_of(showtime: Showtime, seat: Seat) -> Decimal:
+    try:
+        return Decimal(showtime.prices[seat.category])
+    except KeyError as exc:  # a layout changed after the showtime was priced
+        raise PriceMissing(
+            f"Seat {seat.label} ({seat.category}) has no price for this showtime.",
+            seat=seat.label,
+            category=seat.category,
+        ) from exc
+
+
+def ensure_open(showtime: Showtime, now: datetime) -> None:
+    """Raise ShowtimeClosed once a showtime has started or was cancelled."""
+    if showtime.is_cancelled or showtime.starts_at <= now:
+        raise ShowtimeClosed(showtime_id=showtime.pk)
+
+
+def ensure_held(reservation: Reservation, now: datetime) -> None:
+    """Raise unless ``reservation`` is a hold that has not lapsed."""
+    if reservation.status == ReservationStatus.EXPIRED:
+        raise HoldExpired(reservation=reservation.code)
+    if reservation.status != ReservationStatus.HELD:
+        raise ReservationNotHeld(status=reservation.status)
+    if reservation.expires_at <= now:
+        raise HoldExpired(reservation=reservation.code)
+
+
+def taken_labels(
+    showtime: Showtime, seats: list[Seat], *, exclude: Reservation | None = None
+) -> list[str]:
+    """Labels of ``seats`` actively claimed on ``showtime`` (by others than
+    ``exclude``)."""
+    claims = ReservedSeat.objects.active().filter(showtime=showtime, seat__in=seats)
+    if exclude is not None:
+        claims = claims.exclude(reservation=exclude)
+    return sorted(claims.values_list("seat__label", flat=True))
+
+
+def ensure_free(
+    showtime: Showtime, seats: list[Seat], *, exclude: Reservation | None = None
+) -> None:
+    """The availability check: ``SeatsUnavailable`` naming the taken seats."""
+    taken = taken_labels(showtime, seats, exclude=exclude)
+    if taken:
+        raise SeatsUnavailable(seats=taken)
+
+
+def insert_claims(rows: list[ReservedSeat]) -> None:
+    """Insert seat claims in seat-id order; the unique index's refusal is a 409."""
+    if not rows:
+        return
+    rows.sort(key=lambda row: row.seat_id)  # fixed order: no deadlocks on PostgreSQL
+    try:
+        with transaction.atomic():  # savepoint: the unique index is the backstop
+            ReservedSeat.objects.bulk_create(rows)
+    except IntegrityError as exc:
+        # The competing claim is committed by now (that is when the index says no),
+        # so the rows that beat us can be named, as the checked path does.
+        first = rows[0]
+        seats = [row.seat for row in rows]
+        taken = taken_labels(first.showtime, seats, exclude=first.reservation)
+        raise SeatsUnavailable(
+            seats=taken or sorted(seat.label for seat in seats)
+        ) from exc
+
+
+def labels_of(reservation: Reservation, seat_ids: set[int] | None = None) -> list[str]:
+    """Labels of the reservation's active seats (of ``seat_ids`` only, if given)."""
+    rows = reservation.reserved_seats.filter(is_active=True)
+    if seat_ids is not None:
+        rows = rows.filter(seat_id__in=seat_ids)
+    return list(rows.order_by("seat_id").values_list("seat__label", flat=True))
