@@ -3,6 +3,10 @@
 from django.db import models
 from django.db.models import Q
 
+# The longest film the catalogue takes; showtimes keep room for it before the end
+# of the calendar (showtimes.serializers.start_range).
+MAX_DURATION_MINUTES = 600
+
 
 class Movie(models.Model):
     title = models.CharField(max_length=200)
@@ -20,7 +24,8 @@ class Movie(models.Model):
         ordering = ["title", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(duration_minutes__gte=1) & Q(duration_minutes__lte=600),
+                condition=Q(duration_minutes__gte=1)
+                & Q(duration_minutes__lte=MAX_DURATION_MINUTES),
                 name="movie_duration_1_600",
             ),
         ]

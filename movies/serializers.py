@@ -2,11 +2,13 @@
 
 from rest_framework import serializers
 
-from .models import Movie
+from .models import MAX_DURATION_MINUTES, Movie
 
 
 class MovieSerializer(serializers.ModelSerializer):
-    duration_minutes = serializers.IntegerField(min_value=1, max_value=600)
+    duration_minutes = serializers.IntegerField(
+        min_value=1, max_value=MAX_DURATION_MINUTES
+    )
 
     class Meta:
         model = Movie
