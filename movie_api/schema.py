@@ -7,13 +7,14 @@ are derived here from what the view is built of, not annotated view by view:
 
 =====  ============================================================================
 304    reads, when ConditionalGetMiddleware is on (If-None-Match matches the ETag)
-400    writes with a body; operations with query parameters (filters, pagination)
+400    writes with a body; operations with query parameters (filters, pagination,
+       including a page past the last)
 401    operations with authentication classes (a bad token is refused even where
        anonymous callers are welcome); the token endpoints (bad credentials)
 403    permission classes that can refuse an authenticated caller: model
        permissions for the methods they guard, a custom ``has_permission`` always,
        a custom ``has_object_permission`` for writes on one object
-404    paths with parameters; paginated lists (a page past the last)
+404    paths with parameters
 409    writes (a booking rule, a protected row, a lock held by someone else)
 413    writes with a body (over DATA_UPLOAD_MAX_MEMORY_SIZE)
 422    operations taking an ``Idempotency-Key`` (the key reused for another request)
@@ -95,7 +96,7 @@ ERROR_RESPONSES: dict[int, tuple[str, str, dict]] = {
     ),
     404: (
         "NotFound",
-        "No such object, or not yours (`not_found`), or no such page.",
+        "No such object, or not yours (`not_found`).",
         {},
     ),
     409: (
@@ -198,7 +199,7 @@ class ApiSchema(openapi.AutoSchema):
             statuses.add(401)
         if self._can_forbid(has_path_params):
             statuses.add(403)
-        if has_path_params or (self._is_list_view() and self._get_paginator()):
+        if has_path_params:
             statuses.add(404)
         if method in UNSAFE_METHODS:
             statuses.add(409)

@@ -106,14 +106,42 @@ def test_every_catalogue_list_is_paginated(api_client, url):
     assert body["count"] == 1
 
 
-def test_page_past_the_last_is_404_envelope(api_client):
-    MovieFactory()
+@pytest.mark.parametrize("url", ["/api/movies/", "/api/showtimes/"])
+def test_page_past_the_last_is_400_naming_the_last_page(api_client, url):
+    ShowtimeFactory()
 
-    error_of(
-        api_client.get("/api/movies/", {"page": 99}),
-        status.HTTP_404_NOT_FOUND,
-        "not_found",
+    err = error_of(api_client.get(url, {"page": 99}), status.HTTP_400_BAD_REQUEST)
+
+    message = "Page 99 is past the last page; use a page from 1 to 1."
+    assert err["fields"] == {"page": [message]}
+    assert err["message"] == message
+
+
+def test_page_past_the_last_of_an_empty_list_is_400_but_page_1_is_empty(api_client):
+    first = api_client.get("/api/movies/", {"page": 1})
+    second = api_client.get("/api/movies/", {"page": 2})
+
+    assert first.status_code == status.HTTP_200_OK
+    assert first.json()["results"] == []
+    assert error_of(second, status.HTTP_400_BAD_REQUEST)["fields"] == {
+        "page": ["Page 2 is past the last page; use a page from 1 to 1."]
+    }
+
+
+def test_page_past_the_last_follows_the_page_size(api_client):
+    MovieFactory.create_batch(5)
+
+    assert (
+        api_client.get("/api/movies/", {"page": 3, "page_size": 2}).status_code
+        == status.HTTP_200_OK
     )
+    err = error_of(
+        api_client.get("/api/movies/", {"page": 4, "page_size": 2}),
+        status.HTTP_400_BAD_REQUEST,
+    )
+    assert err["fields"] == {
+        "page": ["Page 4 is past the last page; use a page from 1 to 3."]
+    }
 
 
 @pytest.mark.parametrize(

@@ -184,6 +184,12 @@ def test_with_debug_on_the_same_crash_would_leak(settings, crashing_me, client_f
         ),
         (
             "get",
+            "/api/movies/",
+            {"data": {"page": "99"}},
+            status.HTTP_400_BAD_REQUEST,
+        ),
+        (
+            "get",
             "/api/reservations/",
             {"HTTP_AUTHORIZATION": "Bearer x.y.z"},
             status.HTTP_401_UNAUTHORIZED,
@@ -203,6 +209,7 @@ def test_with_debug_on_the_same_crash_would_leak(settings, crashing_me, client_f
         "form-body",
         "html-accept",
         "bad-page",
+        "page-past-the-last",
         "bad-token",
         "bad-host",
     ],
