@@ -67,17 +67,43 @@ def _first_message(data: Any) -> str | None:
     return None
 
 
-def detail_messages(detail: Any) -> list[str]:
-    """Every message of a DRF error detail, as "field: message" lines (for forms)."""
+def _path(path: str, key: Any) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else str(key)
+
+
+def detail_messages(detail: Any, path: str = "") -> list[str]:
+    """Every message of a DRF error detail, flat, each nested one led by its path.
+
+    ``{"standard": ["Bad."]}`` gives ``["standard: Bad."]``; the positions of a list
+    are in brackets (``"[1].row: ..."`` for the second layout row). The API's
+    ``fields`` hold one such list per input field, and the admin's forms show them.
+    """
     if isinstance(detail, dict):
         return [
-            f"{key}: {message}"
+            message
             for key, value in detail.items()
-            for message in detail_messages(value)
+            for message in detail_messages(value, _path(path, key))
         ]
     if isinstance(detail, list):
-        return [message for item in detail for message in detail_messages(item)]
-    return [str(detail)]
+        # A list of messages shares its path; a list of nested errors (DRF's
+        # older ListSerializer shape) is positional.
+        return [
+            message
+            for index, item in enumerate(detail)
+            for message in detail_messages(
+                item, _path(path, index) if isinstance(item, dict | list) else path
+            )
+        ]
+    return [f"{path}: {detail}" if path else str(detail)]
+
+
+def field_messages(detail: Any) -> dict[str, list[str]]:
+    """A ValidationError's detail as ``fields``: input name -> list of messages."""
+    if not isinstance(detail, dict):
+        detail = {"non_field_errors": detail}
+    return {str(key): detail_messages(value) for key, value in detail.items()}
 
 
 # PostgreSQL SQLSTATEs that mean "someone else holds what you need": retry later.
@@ -153,9 +179,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
         return None  # unexpected: let it propagate to be logged and become a 500
 
     if isinstance(exc, exceptions.ValidationError):
-        data = exc.detail
-        fields = data if isinstance(data, dict) else {"non_field_errors": data}
-        message = _first_message(data) or "Invalid input."
+        fields = field_messages(exc.detail)
+        message = _first_message(fields) or "Invalid input."
         response.data = error_body("invalid", message, fields=fields)
         return response
 

@@ -136,8 +136,11 @@ class ErrorSerializer(serializers.Serializer):
     )
     message = serializers.CharField(help_text="A human-readable sentence.")
     fields = serializers.DictField(
-        help_text="For `invalid`: each bad input field with its messages (nested "
-        "like the input for nested fields); otherwise empty."
+        child=serializers.ListField(child=serializers.CharField()),
+        help_text="For `invalid`: each bad input field (or query parameter) with a "
+        "list of messages; a message about a nested part starts with its path, e.g. "
+        '`{"prices": ["premium: ..."], "layout": ["[1].row: ..."]}`. Otherwise '
+        "empty.",
     )
     details = serializers.DictField(
         help_text="Extra facts about the error, e.g. the unavailable seats."

@@ -300,6 +300,70 @@ def test_wrong_types_and_ranges_never_500(manager_client, url, build, field):
         if response.status_code == status.HTTP_400_BAD_REQUEST:
             err = error_of(response, status.HTTP_400_BAD_REQUEST, "invalid")
             assert field in err["fields"], (value, err)
+            assert all(map(_is_messages, err["fields"].values())), (value, err)
+
+
+def _is_messages(value) -> bool:
+    return isinstance(value, list) and all(isinstance(m, str) for m in value)
+
+
+def _screen_with_bad_second_row():
+    body = {
+        "theater": TheaterFactory().pk,
+        "name": "S",
+        "layout": [{"row": "A", "seats": 3}, {"row": "1", "seats": 0}],
+    }
+    return (
+        "/api/screens/",
+        body,
+        {
+            "layout": [
+                "[1].row: A row label is 1 to 3 letters, e.g. 'A' or 'AA'.",
+                "[1].seats: Ensure this value is greater than or equal to 1.",
+            ]
+        },
+    )
+
+
+def _showtime_with_bad_prices():
+    body = {
+        "movie": MovieFactory().pk,
+        "screen": ScreenFactory().pk,
+        "starts_at": _future(),
+        "prices": {"standard": "-1.00", "premium": "ten"},
+    }
+    return (
+        "/api/showtimes/",
+        body,
+        {
+            "prices": [
+                "standard: Price must be between 0.00 and 9999.99.",
+                'premium: Price must be a decimal string such as "10.00".',
+            ]
+        },
+    )
+
+
+def _reservation_with_a_blank_seat():
+    body = {"showtime": ShowtimeFactory().pk, "seats": ["A1", ""]}
+    return "/api/reservations/", body, {"seats": ["[1]: This field may not be blank."]}
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        _screen_with_bad_second_row,
+        _showtime_with_bad_prices,
+        _reservation_with_a_blank_seat,
+    ],
+)
+def test_fields_are_lists_of_messages_with_the_nested_path_in_front(staff_client, case):
+    url, body, expected = case()
+
+    err = error_of(staff_client.post(url, body), status.HTTP_400_BAD_REQUEST)
+
+    assert err["fields"] == expected
+    assert err["message"] == next(iter(expected.values()))[0]
 
 
 @pytest.mark.parametrize(
