@@ -1,6 +1,7 @@
 """Showtime representation and the shape of its prices."""
 
-from decimal import Decimal, InvalidOperation
+import re
+from decimal import Decimal
 
 from django.utils import timezone
 from rest_framework import serializers
@@ -10,6 +11,33 @@ from theaters.models import SeatCategory
 from .models import Showtime
 
 MAX_PRICE = Decimal("10000")
+# ASCII digits, an optional point and decimals: nothing else. Decimal() alone also
+# takes other scripts' digits (Arabic-Indic "10"), underscores ("1_000"), signs
+# ("-0", "+1"), exponents ("1e1") and surrounding spaces.
+PRICE_FORMAT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
+NOT_A_PRICE = 'Price must be a decimal string of digits 0-9, such as "10.00".'
+SIGNED_PRICE = 'Price takes no sign: use 0.00 to 9999.99, such as "10.00".'
+
+
+def parse_price(raw) -> Decimal:
+    """The one rule for money in input: a price from 0.00 to 9999.99, two decimals.
+
+    Takes a string or a JSON number; raises ValidationError with a message fit for
+    the client. Used for every price the API or the admin accepts.
+    """
+    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
+        raise serializers.ValidationError(NOT_A_PRICE)
+    text = str(raw)
+    if not PRICE_FORMAT.fullmatch(text):
+        if text[:1] in "+-" and PRICE_FORMAT.fullmatch(text[1:]):
+            raise serializers.ValidationError(SIGNED_PRICE)
+        raise serializers.ValidationError(NOT_A_PRICE)
+    price = Decimal(text)
+    if price.as_tuple().exponent < -2:
+        raise serializers.ValidationError("Price has at most 2 decimal places.")
+    if price >= MAX_PRICE:
+        raise serializers.ValidationError("Price must be between 0.00 and 9999.99.")
+    return price.quantize(Decimal("0.01"))
 
 
 def normalise_prices(value) -> dict[str, str]:
@@ -17,28 +45,18 @@ def normalise_prices(value) -> dict[str, str]:
         raise serializers.ValidationError(
             'Expected a non-empty object mapping seat category to price, e.g. {"standard": "10.00"}.'
         )
-    errors: dict[str, str] = {}
+    errors: dict[str, list[str]] = {}
     prices: dict[str, str] = {}
     for category, raw in value.items():
         if category not in SeatCategory.values:
-            errors[category] = (
+            errors[category] = [
                 f"Unknown seat category; use one of {', '.join(SeatCategory.values)}."
-            )
-            continue
-        if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-            errors[category] = 'Price must be a decimal string such as "10.00".'
+            ]
             continue
         try:
-            price = Decimal(str(raw))
-        except InvalidOperation:
-            errors[category] = 'Price must be a decimal string such as "10.00".'
-            continue
-        if not price.is_finite() or price < 0 or price >= MAX_PRICE:
-            errors[category] = "Price must be between 0.00 and 9999.99."
-        elif price.as_tuple().exponent < -2:
-            errors[category] = "Price has at most 2 decimal places."
-        else:
-            prices[category] = str(price.quantize(Decimal("0.01")))
+            prices[category] = str(parse_price(raw))
+        except serializers.ValidationError as exc:
+            errors[category] = exc.detail
     if errors:
         raise serializers.ValidationError(errors)
     return prices

@@ -330,15 +330,15 @@ def _showtime_with_bad_prices():
         "movie": MovieFactory().pk,
         "screen": ScreenFactory().pk,
         "starts_at": _future(),
-        "prices": {"standard": "-1.00", "premium": "ten"},
+        "prices": {"standard": "-0", "premium": "\u0661\u0660"},
     }
     return (
         "/api/showtimes/",
         body,
         {
             "prices": [
-                "standard: Price must be between 0.00 and 9999.99.",
-                'premium: Price must be a decimal string such as "10.00".',
+                'standard: Price takes no sign: use 0.00 to 9999.99, such as "10.00".',
+                'premium: Price must be a decimal string of digits 0-9, such as "10.00".',
             ]
         },
     )

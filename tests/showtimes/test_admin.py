@@ -80,3 +80,36 @@ def test_admin_bad_prices_are_a_form_error(admin_client, prices):
     assert response.status_code == status.HTTP_200_OK
     assert "prices" in response.context["adminform"].form.errors
     assert not Showtime.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("prices", "message"),
+    [
+        (
+            '{"standard": "-0", "premium": "2"}',
+            'standard: Price takes no sign: use 0.00 to 9999.99, such as "10.00".',
+        ),
+        (
+            '{"standard": "\\u0661\\u0660", "premium": "2"}',  # Arabic-Indic "10"
+            'standard: Price must be a decimal string of digits 0-9, such as "10.00".',
+        ),
+        (
+            '{"standard": "1_000", "premium": "2"}',
+            'standard: Price must be a decimal string of digits 0-9, such as "10.00".',
+        ),
+    ],
+)
+def test_admin_takes_prices_by_the_api_rule(admin_client, prices, message):
+    response = admin_client.post(
+        reverse("admin:showtimes_showtime_add"),
+        _form(
+            movie=MovieFactory(),
+            screen=ScreenFactory(),
+            starts_at=_tomorrow(10),
+            prices=prices,
+        ),
+    )
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.context["adminform"].form.errors["prices"] == [message]
+    assert not Showtime.objects.exists()

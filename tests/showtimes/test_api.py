@@ -203,11 +203,51 @@ def test_missing_price_for_a_screen_category_is_400(manager_client, movie, scree
     assert "premium" in err["fields"]["prices"][0]
 
 
+NOT_A_PRICE = 'Price must be a decimal string of digits 0-9, such as "10.00".'
+SIGNED = 'Price takes no sign: use 0.00 to 9999.99, such as "10.00".'
+OUT_OF_RANGE = "Price must be between 0.00 and 9999.99."
+TOO_PRECISE = "Price has at most 2 decimal places."
+
+
 @pytest.mark.parametrize(
-    "price",
-    ["-1.00", -5, "ten", "", None, True, [], "NaN", "Infinity", "1e9", "10.001"],
+    ("price", "message"),
+    [
+        ("-1.00", SIGNED),
+        (-5, SIGNED),
+        ("-0", SIGNED),
+        ("-0.00", SIGNED),
+        (-0.0, SIGNED),
+        ("+10", SIGNED),
+        ("\u0661\u0660", NOT_A_PRICE),  # Arabic-Indic "10": Decimal() reads it
+        ("\u0661\u0660.\u0660\u0660", NOT_A_PRICE),
+        ("\u06f1\u06f0", NOT_A_PRICE),  # Extended Arabic-Indic "10"
+        ("\uff11\uff10", NOT_A_PRICE),  # full-width "10"
+        ("1_000", NOT_A_PRICE),
+        ("1e1", NOT_A_PRICE),
+        ("1E1", NOT_A_PRICE),
+        (" 10", NOT_A_PRICE),
+        ("10\n", NOT_A_PRICE),
+        (".5", NOT_A_PRICE),
+        ("1.", NOT_A_PRICE),
+        ("1,000", NOT_A_PRICE),
+        ("ten", NOT_A_PRICE),
+        ("", NOT_A_PRICE),
+        (None, NOT_A_PRICE),
+        (True, NOT_A_PRICE),
+        ([], NOT_A_PRICE),
+        ({"amount": "10"}, NOT_A_PRICE),
+        ("NaN", NOT_A_PRICE),
+        ("Infinity", NOT_A_PRICE),
+        ("1e9", NOT_A_PRICE),
+        (1e20, NOT_A_PRICE),  # str() writes it as 1e+20
+        ("10000", OUT_OF_RANGE),
+        ("10.001", TOO_PRECISE),
+        (10.125, TOO_PRECISE),
+    ],
 )
-def test_bad_price_is_400(manager_client, movie, screen, price):
+def test_bad_price_is_400_with_a_message_per_category(
+    manager_client, movie, screen, price, message
+):
     response = manager_client.post(
         LIST,
         payload(
@@ -219,10 +259,77 @@ def test_bad_price_is_400(manager_client, movie, screen, price):
     )
 
     err = error_of(response, status.HTTP_400_BAD_REQUEST)
-    assert list(err["fields"]) == ["prices"]
-    [message] = err["fields"]["prices"]
-    assert message.startswith("premium: ")
+    assert err["fields"] == {"prices": [f"premium: {message}"]}
+    assert err["message"] == f"premium: {message}"
     assert not Showtime.objects.exists()
+
+
+def test_every_bad_price_is_reported_as_a_list_of_messages(
+    manager_client, movie, screen
+):
+    response = manager_client.post(
+        LIST,
+        payload(
+            movie=movie,
+            screen=screen,
+            starts_at=future(),
+            prices={"standard": "-0", "premium": "1_000", "imax": "5"},
+        ),
+    )
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert err["fields"] == {
+        "prices": [
+            f"standard: {SIGNED}",
+            f"premium: {NOT_A_PRICE}",
+            "imax: Unknown seat category; use one of standard, premium, recliner,"
+            " accessible.",
+        ]
+    }
+
+
+def test_patch_with_a_bad_price_is_400_and_keeps_the_prices(manager_client):
+    showtime = ShowtimeFactory()
+
+    response = manager_client.patch(
+        f"{LIST}{showtime.pk}/",
+        {"prices": {"standard": "\u0661\u0660", "premium": "11.00"}},
+    )
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert err["fields"] == {"prices": [f"standard: {NOT_A_PRICE}"]}
+    showtime.refresh_from_db()
+    assert showtime.prices == {"standard": "10.00", "premium": "15.50"}
+
+
+@pytest.mark.parametrize(
+    ("price", "stored"),
+    [
+        ("0", "0.00"),
+        ("10", "10.00"),
+        ("10.5", "10.50"),
+        ("007.25", "7.25"),
+        ("9999.99", "9999.99"),
+        (12, "12.00"),
+        (12.5, "12.50"),
+    ],
+)
+def test_good_price_forms_are_stored_as_two_decimals(
+    manager_client, movie, screen, price, stored
+):
+    response = manager_client.post(
+        LIST,
+        payload(
+            movie=movie,
+            screen=screen,
+            starts_at=future(),
+            prices={"standard": "10.00", "premium": price},
+        ),
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED, response.content
+    assert response.json()["prices"] == {"standard": "10.00", "premium": stored}
+    assert Showtime.objects.get().prices["premium"] == stored
 
 
 @pytest.mark.parametrize("prices", [{}, [], "10.00", None, {"vip": "5.00"}])
