@@ -9,7 +9,7 @@ from movie_api.exceptions import DomainError, detail_messages
 from . import selectors, services
 from .exceptions import ShowtimeHasReservations
 from .models import Showtime
-from .serializers import normalise_prices
+from .serializers import check_start_in_range, normalise_prices
 
 
 class ShowtimeAdminForm(forms.ModelForm):
@@ -18,6 +18,13 @@ class ShowtimeAdminForm(forms.ModelForm):
     class Meta:
         model = Showtime
         fields = ("movie", "screen", "starts_at", "prices", "is_cancelled")
+
+    def clean_starts_at(self):
+        # Out of range, deriving ends_at in clean() would overflow: a crash.
+        try:
+            return check_start_in_range(self.cleaned_data["starts_at"])
+        except serializers.ValidationError as exc:
+            raise forms.ValidationError(detail_messages(exc.detail)) from exc
 
     def clean_prices(self):
         try:

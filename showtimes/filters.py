@@ -1,13 +1,24 @@
 """Filters for the showtime list."""
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
+from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from theaters.filters import IdFilter, in_city
 
 from .models import Showtime
+from .serializers import start_range
+
+
+def _on_a_possible_start_day(value: date) -> None:
+    # Past the last day a showtime can start, the day after would overflow.
+    last_day = (start_range()[1] - timedelta(days=1)).date()
+    if value > last_day:
+        raise ValidationError(
+            f"No showtime starts after {last_day.isoformat()}; use a date up to then."
+        )
 
 
 class ShowtimeFilterSet(django_filters.FilterSet):
@@ -17,7 +28,9 @@ class ShowtimeFilterSet(django_filters.FilterSet):
     theater = IdFilter(field_name="screen__theater_id")
     city = django_filters.CharFilter(method="filter_city")
     date = django_filters.DateFilter(
-        method="filter_date", label="Start date (UTC), YYYY-MM-DD"
+        method="filter_date",
+        label="Start date (UTC), YYYY-MM-DD",
+        validators=[_on_a_possible_start_day],
     )
 
     class Meta:

@@ -1,11 +1,14 @@
-"""Showtime representation and the shape of its prices."""
+"""Showtime representation, the shape of its prices and the range of its start."""
 
 import re
+from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.utils import timezone
 from rest_framework import serializers
 
+from movies.models import MAX_DURATION_MINUTES
 from theaters.models import SeatCategory
 
 from .models import Showtime
@@ -17,6 +20,9 @@ MAX_PRICE = Decimal("10000")
 PRICE_FORMAT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
 NOT_A_PRICE = 'Price must be a decimal string of digits 0-9, such as "10.00".'
 SIGNED_PRICE = 'Price takes no sign: use 0.00 to 9999.99, such as "10.00".'
+# Windows counted back from a start (check-in, the cancellation cutoff) need room
+# before the first day Python can represent.
+EARLIEST_START = datetime(1, 1, 2, tzinfo=UTC)
 
 
 def parse_price(raw) -> Decimal:
@@ -62,6 +68,25 @@ def normalise_prices(value) -> dict[str, str]:
     return prices
 
 
+def start_range() -> tuple[datetime, datetime]:
+    """``[earliest, latest)`` for a showtime's start: its derived times must fit in
+    Python's calendar (year 1 to 9999), even if its movie later becomes the longest
+    the catalogue takes. Whole days, so the bounds read well in a message."""
+    room = timedelta(minutes=MAX_DURATION_MINUTES + settings.SHOWTIME_CLEANUP_MINUTES)
+    latest = datetime.combine((datetime.max - room).date(), time.min, tzinfo=UTC)
+    return EARLIEST_START, latest
+
+
+def check_start_in_range(value: datetime) -> datetime:
+    earliest, latest = start_range()
+    if not earliest <= value < latest:
+        raise serializers.ValidationError(
+            f"A showtime must start from {earliest.date().isoformat()} and before "
+            f"{latest.date().isoformat()} (UTC)."
+        )
+    return value
+
+
 class PricesField(serializers.JSONField):
     def to_internal_value(self, data):
         return normalise_prices(super().to_internal_value(data))
@@ -97,6 +122,7 @@ class ShowtimeSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "ends_at", "created_at"]
 
     def validate_starts_at(self, value):
+        check_start_in_range(value)
         unchanged = self.instance is not None and self.instance.starts_at == value
         if not unchanged and value <= timezone.now():
             raise serializers.ValidationError("A showtime cannot start in the past.")

@@ -13,7 +13,7 @@ from rest_framework import status
 from rest_framework.test import APIClient
 
 from accounts.views import MeView
-from tests.factories import UserFactory
+from tests.factories import ShowtimeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -190,6 +190,12 @@ def test_with_debug_on_the_same_crash_would_leak(settings, crashing_me, client_f
         ),
         (
             "get",
+            "/api/showtimes/",
+            {"data": {"date": "9999-12-31"}},
+            status.HTTP_400_BAD_REQUEST,
+        ),
+        (
+            "get",
             "/api/reservations/",
             {"HTTP_AUTHORIZATION": "Bearer x.y.z"},
             status.HTTP_401_UNAUTHORIZED,
@@ -210,6 +216,7 @@ def test_with_debug_on_the_same_crash_would_leak(settings, crashing_me, client_f
         "html-accept",
         "bad-page",
         "page-past-the-last",
+        "date-at-the-end-of-the-calendar",
         "bad-token",
         "bad-host",
     ],
@@ -229,6 +236,35 @@ def test_client_errors_are_json_envelopes_without_internals(
     assert set(body["error"]) == {"code", "message", "fields", "details"}
     for leak in (b"Traceback", b'File "', b"/site-packages/", b"DEBUG"):
         assert leak not in response.content
+
+
+@pytest.mark.parametrize(
+    "prices",
+    [
+        {"standard": "10.00", "premium": "12.00"},
+        {"standard": "-0", "premium": "\u0661\u0660"},
+    ],
+)
+def test_showtime_at_the_end_of_the_calendar_is_a_400_envelope(prices):
+    manager = UserFactory(roles=["manager"])
+    showtime = ShowtimeFactory()
+    client = APIClient()
+    client.raise_request_exception = False
+    client.force_authenticate(manager)
+    body = {
+        "movie": showtime.movie_id,
+        "screen": showtime.screen_id,
+        "starts_at": "9999-12-31T23:00:00Z",
+        "prices": prices,
+    }
+
+    for response in (
+        client.post("/api/showtimes/", body, format="json"),
+        client.put(f"/api/showtimes/{showtime.pk}/", body, format="json"),
+    ):
+        assert response.status_code == status.HTTP_400_BAD_REQUEST, response.content
+        assert "starts_at" in response.json()["error"]["fields"]
+        assert b"Traceback" not in response.content
 
 
 def test_pages_outside_the_api_show_no_debug_page(client):

@@ -113,3 +113,32 @@ def test_admin_takes_prices_by_the_api_rule(admin_client, prices, message):
     assert response.status_code == status.HTTP_200_OK
     assert response.context["adminform"].form.errors["prices"] == [message]
     assert not Showtime.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        datetime(9999, 12, 31, 23, tzinfo=UTC),  # + the runtime overflowed: a 500
+        datetime(1, 1, 1, 0, 30, tzinfo=UTC),  # check-in opens 2 h before: overflow
+    ],
+)
+def test_admin_start_outside_the_calendar_is_a_form_error(admin_client, starts_at):
+    showtime = ShowtimeFactory(starts_at=_tomorrow(10))
+
+    response = admin_client.post(
+        reverse("admin:showtimes_showtime_change", args=[showtime.pk]),
+        {
+            **_form(
+                movie=showtime.movie, screen=showtime.screen, starts_at=_tomorrow(10)
+            ),
+            "starts_at_0": starts_at.date().isoformat(),
+            "starts_at_1": starts_at.time().isoformat(),
+        },
+    )
+
+    assert response.status_code == status.HTTP_200_OK
+    assert response.context["adminform"].form.errors["starts_at"] == [
+        "A showtime must start from 0001-01-02 and before 9999-12-31 (UTC)."
+    ]
+    showtime.refresh_from_db()
+    assert showtime.starts_at == _tomorrow(10)

@@ -378,6 +378,91 @@ def test_wrong_types_and_unknown_references_are_400(
     assert list(error_of(response, status.HTTP_400_BAD_REQUEST)["fields"]) == [field]
 
 
+OUT_OF_CALENDAR = "A showtime must start from 0001-01-02 and before 9999-12-31 (UTC)."
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        "9999-12-31T23:00:00Z",  # + the runtime overflowed: a 500
+        "9999-12-31T20:00:00Z",  # fitted, until the movie got longer
+        "9999-12-31T00:00:00Z",
+        "9999-12-31T20:00:00+05:00",
+        "9999-12-31T23:59:59.999999Z",
+    ],
+)
+def test_start_too_close_to_the_end_of_the_calendar_is_400(
+    manager_client, movie, screen, starts_at
+):
+    body = {**payload(movie=movie, screen=screen, starts_at=future())}
+    body["starts_at"] = starts_at
+
+    response = manager_client.post(LIST, body)
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert err["fields"] == {"starts_at": [OUT_OF_CALENDAR]}
+    assert not Showtime.objects.exists()
+
+
+def test_start_whose_utc_time_is_past_year_9999_is_400(manager_client, movie, screen):
+    body = payload(movie=movie, screen=screen, starts_at=future())
+    body["starts_at"] = "9999-12-31T23:00:00-05:00"
+
+    response = manager_client.post(LIST, body)
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert list(err["fields"]) == ["starts_at"]
+
+
+def test_last_start_leaves_room_for_the_longest_movie(manager_client, movie, screen):
+    body = payload(movie=movie, screen=screen, starts_at=future())
+    body["starts_at"] = "9999-12-30T23:59:00Z"
+
+    created = manager_client.post(LIST, body)
+    assert created.status_code == status.HTTP_201_CREATED, created.content
+    assert created.json()["ends_at"] == "9999-12-31T02:11:00Z"
+    longest = manager_client.patch(
+        f"/api/movies/{movie.pk}/", {"duration_minutes": 600}
+    )
+
+    assert longest.status_code == status.HTTP_200_OK, longest.content
+    showtime = manager_client.get(f"{LIST}{created.json()['id']}/").json()
+    assert showtime["ends_at"] == "9999-12-31T10:14:00Z"  # 600 + 15 minutes
+
+
+def test_longer_cleanup_moves_the_last_start_earlier(
+    manager_client, movie, screen, settings
+):
+    settings.SHOWTIME_CLEANUP_MINUTES = 1000  # 600 + 1000 minutes > one day
+    body = payload(movie=movie, screen=screen, starts_at=future())
+    body["starts_at"] = "9999-12-30T12:00:00Z"
+
+    response = manager_client.post(LIST, body)
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert err["fields"] == {
+        "starts_at": [
+            "A showtime must start from 0001-01-02 and before 9999-12-30 (UTC)."
+        ]
+    }
+
+
+@pytest.mark.parametrize("method", ["patch", "put"])
+def test_moving_a_showtime_past_the_last_start_is_400(
+    manager_client, movie, screen, method
+):
+    showtime = ShowtimeFactory(movie=movie, screen=screen, starts_at=future(hour=10))
+    body = payload(movie=movie, screen=screen, starts_at=future())
+    body["starts_at"] = "9999-12-31T23:00:00Z"
+
+    response = getattr(manager_client, method)(f"{LIST}{showtime.pk}/", body)
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert err["fields"] == {"starts_at": [OUT_OF_CALENDAR]}
+    showtime.refresh_from_db()
+    assert showtime.starts_at == future(hour=10)
+
+
 def test_required_fields_are_reported(manager_client):
     response = manager_client.post(LIST, {})
 
@@ -716,6 +801,40 @@ def test_bad_filter_values_are_400(api_client, key, value):
     response = api_client.get(LIST, {key: value})
 
     assert list(error_of(response, status.HTTP_400_BAD_REQUEST)["fields"]) == [key]
+
+
+LAST_DAY = "No showtime starts after 9999-12-30; use a date up to then."
+
+
+def test_date_filter_past_the_last_start_day_is_400(api_client):
+    ShowtimeFactory()
+
+    response = api_client.get(LIST, {"date": "9999-12-31"})  # + 1 day overflowed
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert err["fields"] == {"date": [LAST_DAY]}
+    assert err["message"] == LAST_DAY
+
+
+@pytest.mark.parametrize("day", ["9999-12-30", "0001-01-01"])
+def test_date_filter_at_the_ends_of_the_calendar_is_empty(api_client, day):
+    ShowtimeFactory()
+
+    response = api_client.get(LIST, {"date": day})
+
+    assert response.status_code == status.HTTP_200_OK, response.content
+    assert response.json()["results"] == []
+
+
+def test_date_filter_follows_the_last_start_day(api_client, settings):
+    settings.SHOWTIME_CLEANUP_MINUTES = 1000
+
+    response = api_client.get(LIST, {"date": "9999-12-30"})
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert err["fields"] == {
+        "date": ["No showtime starts after 9999-12-29; use a date up to then."]
+    }
 
 
 def test_showtime_list_query_count_is_constant(
