@@ -9,7 +9,7 @@ from movie_api.exceptions import DomainError, detail_messages
 from . import selectors, services
 from .exceptions import ShowtimeHasReservations
 from .models import Showtime
-from .serializers import check_start_in_range, normalise_prices
+from .serializers import check_prices_cover, check_start_in_range, normalise_prices
 
 
 class ShowtimeAdminForm(forms.ModelForm):
@@ -38,11 +38,10 @@ class ShowtimeAdminForm(forms.ModelForm):
         starts_at, prices = cleaned.get("starts_at"), cleaned.get("prices")
         if None in (movie, screen, starts_at, prices):
             return cleaned
-        missing = sorted(screen.categories() - set(prices))
-        if missing:
-            self.add_error(
-                "prices", f"Missing a price for seat categories: {', '.join(missing)}."
-            )
+        try:
+            check_prices_cover(screen, prices)
+        except serializers.ValidationError as exc:
+            self.add_error("prices", detail_messages(exc.detail))
         instance = self.instance
         moved = instance.pk and (
             movie.pk != instance.movie_id or screen.pk != instance.screen_id

@@ -68,6 +68,15 @@ def normalise_prices(value) -> dict[str, str]:
     return prices
 
 
+def check_prices_cover(screen, prices: dict) -> None:
+    """Every seat category of ``screen`` has a price (the API's and the admin's rule)."""
+    missing = sorted(screen.categories() - set(prices))
+    if missing:
+        raise serializers.ValidationError(
+            f"Missing a price for seat categories: {', '.join(missing)}."
+        )
+
+
 def start_range() -> tuple[datetime, datetime]:
     """``[earliest, latest)`` for a showtime's start: its derived times must fit in
     Python's calendar (year 1 to 9999), even if its movie later becomes the longest
@@ -132,13 +141,8 @@ class ShowtimeSerializer(serializers.ModelSerializer):
         screen = attrs.get("screen") or getattr(self.instance, "screen", None)
         prices = attrs.get("prices", getattr(self.instance, "prices", None))
         if screen is not None and prices is not None:
-            missing = sorted(screen.categories() - set(prices))
-            if missing:
-                raise serializers.ValidationError(
-                    {
-                        "prices": [
-                            f"Missing a price for seat categories: {', '.join(missing)}."
-                        ]
-                    }
-                )
+            try:
+                check_prices_cover(screen, prices)
+            except serializers.ValidationError as exc:
+                raise serializers.ValidationError({"prices": exc.detail}) from exc
         return attrs
