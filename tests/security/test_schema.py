@@ -9,6 +9,9 @@ import pytest
 import yaml
 from django.conf import settings
 from django.core.management import call_command
+from django_filters import ModelChoiceFilter
+
+from theaters.filters import IdFilter
 
 from .routes import api_routes, shape
 
@@ -153,3 +156,31 @@ def test_every_throttled_or_model_guarded_operation_says_so(schema):
     # Anyone may read the catalogue, and bad credentials at login are a 401.
     assert {} in ops["GET", "/api/movies/"]["security"]
     assert "401" in ops["POST", "/api/auth/token/"]["responses"]
+
+
+def test_id_filters_are_integers(schema):
+    """Ids are whole numbers: typed ``number``, generated clients sent ``3.0``."""
+    checked = []
+    for route in api_routes():
+        filterset = getattr(route.view, "filterset_class", None)
+        if route.method != "GET" or filterset is None or "{" in route.path:
+            continue
+        parameters = {
+            p["name"]: p["schema"]
+            for p in schema["paths"][route.path]["get"]["parameters"]
+        }
+        for name, field in filterset.base_filters.items():
+            if isinstance(field, IdFilter | ModelChoiceFilter):
+                assert parameters[name]["type"] == "integer", (route.path, name)
+                checked.append(f"{route.path}?{name}")
+    assert len(checked) >= 5, checked  # movie, screen, theater (x2), showtime
+
+
+def test_no_query_parameter_is_a_fraction(schema):
+    fractions = [
+        f"{method} {path}?{p['name']}"
+        for path, method, operation in operations(schema)
+        for p in operation.get("parameters", [])
+        if p["in"] == "query" and p["schema"].get("type") == "number"
+    ]
+    assert not fractions
