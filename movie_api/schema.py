@@ -25,6 +25,12 @@ are derived here from what the view is built of, not annotated view by view:
 plus the few statuses only a service knows about (``EXTRA_ERROR_STATUSES``). Each
 error response is a shared component whose body is the one ``ErrorEnvelope``; the
 304 has no body.
+
+Security requirements are derived from the permission classes too: an operation
+that the view's permissions grant to an anonymous caller has none (so Swagger UI
+shows no padlock and a generated client needs no token; a token is still
+accepted, and a bad one is the documented 401), every other operation requires
+the JWT.
 """
 
 from __future__ import annotations
@@ -32,10 +38,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.test import RequestFactory
 from drf_spectacular import openapi
 from drf_spectacular.plumbing import ResolvedComponent, force_instance
 from rest_framework import permissions, serializers
 from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
 from rest_framework_simplejwt.views import TokenViewBase
 
 CONDITIONAL_GET = "django.middleware.http.ConditionalGetMiddleware"
@@ -161,19 +169,24 @@ class ApiSchema(openapi.AutoSchema):
     """AutoSchema plus the error responses each operation can really return."""
 
     def get_auth(self):
-        # drf-spectacular knows that AllowAny and IsAuthenticatedOrReadOnly let
-        # anonymous callers in, but not DjangoModelPermissionsOrAnonReadOnly.
-        auths = super().get_auth()
-        if (
-            self.method in permissions.SAFE_METHODS
-            and {} not in auths
-            and any(
-                isinstance(p, permissions.DjangoModelPermissionsOrAnonReadOnly)
-                for p in self.view.get_permissions()
-            )
-        ):
-            auths.append({})
-        return auths
+        # drf-spectacular guesses from a few permission classes it knows and, for
+        # anonymous access, lists an empty requirement next to the JWT one. Tools
+        # read any requirement as "needs a token" (openapi-python-client 0.29 asks
+        # for an AuthenticatedClient, Swagger UI draws a padlock), so ask the
+        # permissions themselves and state no requirement where anyone may call.
+        auths = super().get_auth()  # also registers the security schemes
+        if self._anonymous_allowed():
+            return []
+        return [requirement for requirement in auths if requirement]
+
+    def _anonymous_allowed(self) -> bool:
+        """Whether every permission of the view grants this method to a caller
+        without credentials (object permissions only narrow down what they see)."""
+        request = Request(RequestFactory().generic(self.method, self.path))
+        return all(
+            permission.has_permission(request, self.view)
+            for permission in self.view.get_permissions()
+        )
 
     def get_operation(self, path, path_regex, path_prefix, method, registry):
         operation = super().get_operation(

@@ -1,6 +1,8 @@
 """API9 inventory: the OpenAPI schema is complete, valid, committed and current."""
 
+import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,6 +16,8 @@ from django_filters import ModelChoiceFilter
 from theaters.filters import IdFilter
 
 from .routes import api_routes, shape
+from .test_permission_matrix import PERMISSIONS
+from .world import build_world, client_as
 
 SCHEMA_FILE = Path(settings.BASE_DIR) / "openapi.yaml"
 ERROR_STATUSES = {"400", "401", "402", "403", "404", "409", "413", "422", "429", "503"}
@@ -107,7 +111,6 @@ def test_error_envelope_is_a_named_component(schema):
 
 def _expected_errors(path: str, method: str, operation: dict) -> set[str]:
     parameters = operation.get("parameters", [])
-    anonymous_only = operation.get("security") in (None, [{}])
     expected = {"503"}
     if method == "GET":
         expected.add("304")  # ConditionalGetMiddleware
@@ -117,7 +120,7 @@ def _expected_errors(path: str, method: str, operation: dict) -> set[str]:
         expected.add("400")
     if method in {"POST", "PUT", "PATCH"}:
         expected.add("413")
-    if not anonymous_only:
+    if operation.get("security"):
         expected.add("401")
     if "{" in path:
         expected.add("404")
@@ -154,8 +157,68 @@ def test_every_throttled_or_model_guarded_operation_says_so(schema):
     # Every view is throttled (the anonymous and user rates apply everywhere).
     assert all("429" in op["responses"] for op in ops.values())
     # Anyone may read the catalogue, and bad credentials at login are a 401.
-    assert {} in ops["GET", "/api/movies/"]["security"]
+    assert "security" not in ops["GET", "/api/movies/"]
     assert "401" in ops["POST", "/api/auth/token/"]["responses"]
+
+
+# --- who may call: each operation's security against what callers really get ------
+
+
+# The permission matrix's rows, by (method, path shape): how to call each route.
+_ROWS = {(m, shape(p)): (p, row) for (m, p), row in PERMISSIONS.items()}
+
+
+def _request(method: str, path: str, world, *, token: str | None = None):
+    """The operation called as the permission matrix calls it, without a JWT."""
+    url, row = _ROWS[method, shape(path)]
+    if row.obj:
+        target = getattr(world, row.obj)
+        url = re.sub(r"\{(\w+)\}", lambda m: str(getattr(target, m.group(1))), url)
+    body = row.body(world, None) if row.body else None
+    client = client_as(None)
+    if token is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return client.generic(
+        method,
+        url,
+        data=json.dumps(body) if body is not None else "",
+        content_type="application/json",
+        QUERY_STRING="&".join(f"{k}={v}" for k, v in row.query.items()),
+    )
+
+
+@pytest.mark.django_db
+def test_security_requirement_matches_what_an_anonymous_caller_gets(schema):
+    """No requirement exactly where an anonymous request is let in.
+
+    An optional-auth list such as ``[{}, {"jwtAuth": []}]`` is not enough: Swagger UI
+    draws a padlock on it and openapi-python-client makes the operation demand an
+    AuthenticatedClient (``requires_security = bool(security)``).
+    """
+    world = build_world()
+    wrong = []
+    for path, method, operation in operations(schema):
+        status_code = _request(method, path, world).status_code
+        security = operation.get("security")
+        expected = [{"jwtAuth": []}] if status_code in (401, 403) else None
+        if security != expected:
+            wrong.append(f"{method} {path}: anonymous {status_code}, {security}")
+    assert not wrong, wrong
+
+
+@pytest.mark.django_db
+def test_a_bad_token_on_an_open_operation_is_a_documented_401(schema):
+    """Open operations still authenticate a token that is sent: a bad one is 401."""
+    world = build_world()
+    undocumented = []
+    for path, method, operation in operations(schema):
+        if "security" in operation:
+            continue
+        response = _request(method, path, world, token="not-a-jwt")
+        if response.status_code == 401 and "401" not in operation["responses"]:
+            undocumented.append(f"{method} {path}")
+    assert not undocumented
+    assert "401" in schema["paths"]["/api/showtimes/{id}/seats/"]["get"]["responses"]
 
 
 def test_id_filters_are_integers(schema):
