@@ -98,16 +98,18 @@ class ReservationEventAdmin(admin.ModelAdmin):
 
 @admin.register(Reservation)
 class ReservationAdmin(admin.ModelAdmin):
-    list_display = ("code", "user", "showtime", "status", "total_price", "created_at")
+    """Reservations are read here and cancelled through the action; nothing is
+    edited on a reservation's page (its state changes only through services)."""
+
+    # Foreign keys and dates are never wrapped in a change-list cell, so the full
+    # showtime ("<movie> @ <theater> / <screen> <start>") and created_at pushed
+    # the list past the width of a 1280 px screen; the date hierarchy above the
+    # list already offers created_at.
+    list_display = ("code", "user", "showtime_summary", "status", "total_price")
     list_filter = ("status", "created_at", "showtime__screen__theater")
     search_fields = ("code", "user__username", "user__email")
     date_hierarchy = "created_at"
-    list_select_related = (
-        "user",
-        "showtime",
-        "showtime__movie",
-        "showtime__screen__theater",
-    )
+    list_select_related = ("user", "showtime", "showtime__movie")
     raw_id_fields = ("showtime", "user")
     readonly_fields = (
         "user",
@@ -127,6 +129,18 @@ class ReservationAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        # Per object: no form to save, so the page is view-only (no Save buttons,
+        # a POST is 403). In general: the change permission still gates the action.
+        if obj is not None:
+            return False
+        return super().has_change_permission(request)
+
+    @admin.display(description="showtime", ordering="showtime__starts_at")
+    def showtime_summary(self, reservation: Reservation) -> str:
+        showtime = reservation.showtime
+        return f"{showtime.movie.title}, {showtime.starts_at:%Y-%m-%d %H:%M}"
 
     @admin.action(description="Cancel selected reservations", permissions=["change"])
     def cancel_selected(self, request, queryset):

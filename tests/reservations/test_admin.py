@@ -1,12 +1,21 @@
 """The reservation admin: lists, search, read-only detail, the cancel action, and the
 read-only audit log."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.test import Client
 
 from reservations import services
 from reservations.models import ReservationEvent, ReservationStatus
-from tests.factories import ReservationFactory, UserFactory
+from tests.factories import (
+    MovieFactory,
+    ReservationFactory,
+    ScreenFactory,
+    ShowtimeFactory,
+    TheaterFactory,
+    UserFactory,
+)
 
 from .helpers import active_labels
 
@@ -71,6 +80,82 @@ def test_cancel_selected_action_goes_through_the_service(admin_client_, showtime
 
 def test_admin_cannot_add_reservations(admin_client_):
     assert admin_client_.get(f"{CHANGELIST}add/").status_code == 403
+
+
+def test_reservation_page_has_no_save_buttons(admin_client_, showtime, gateway):
+    """Every field and inline is read-only: there is nothing to save."""
+    reservation = ReservationFactory(showtime=showtime, purchased=True)
+    url = f"{CHANGELIST}{reservation.pk}/change/"
+
+    page = admin_client_.get(url)
+
+    assert page.status_code == 200
+    for button in ('name="_save"', 'name="_continue"', 'name="_addanother"'):
+        assert button not in page.text
+    assert reservation.code in page.text
+    assert admin_client_.post(url, {}).status_code == 403
+    # The change permission still offers the cancel action on the list.
+    assert 'value="cancel_selected"' in admin_client_.get(CHANGELIST).text
+
+
+class _MinimumWidths(HTMLParser):
+    """Per column of the change-list table, the narrowest its text can get in
+    characters: a whole cell where the admin forbids wrapping (class "nowrap", which
+    Django gives foreign keys and dates; the headers; conservatively, every th), else
+    its longest word."""
+
+    def __init__(self):
+        super().__init__()
+        self.widths: dict[int, int] = {}
+        self._cell: tuple[int, bool] | None = None
+        self._column = 0
+        self._text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "tr":
+            self._column = 0
+        elif tag in ("td", "th"):
+            classes = (dict(attrs).get("class") or "").split()
+            self._cell, self._text = (self._column, "nowrap" in classes), []
+            self._column += 1
+
+    def handle_data(self, data):
+        if self._cell is not None:
+            self._text.append(data)
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None:
+            column, nowrap = self._cell
+            text = " ".join("".join(self._text).split())
+            chars = (
+                len(text)
+                if nowrap or tag == "th"
+                else max(map(len, text.split()), default=0)
+            )
+            self.widths[column] = max(self.widths.get(column, 0), chars)
+            self._cell = None
+
+
+def test_changelist_fits_a_1280px_screen(admin_client_):
+    """A model of the admin's table layout, not a browser: at 1280 px the navigation
+    sidebar (23 + 276 px), the page padding (2 x 40), the filter column (240 + 30)
+    and a scrollbar (15) leave 616 px; a column needs its narrowest text at about
+    7 px a character (13 px font) plus 16 px of padding."""
+    theater = TheaterFactory(name="Grand Lumiere")
+    showtime = ShowtimeFactory(
+        movie=MovieFactory(title="The Cartographer's Daughter"),
+        screen=ScreenFactory(theater=theater, name="Screen 1"),
+    )
+    ReservationFactory(user=UserFactory(username="customer"), showtime=showtime)
+
+    page = admin_client_.get(CHANGELIST).text
+    start = page.index('<table id="result_list"')
+    table = page[start : page.index("</table>", start)]
+    parser = _MinimumWidths()
+    parser.feed(table)
+
+    width = sum(7 * chars + 16 for chars in parser.widths.values())
+    assert width <= 616, parser.widths
 
 
 # --- the audit log -------------------------------------------------------------------
