@@ -7,7 +7,7 @@ PG_TEST_DB ?= movie_api_ci
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-postgres serve lint format bench clean screenshot schema
+.PHONY: run port-free test test-postgres serve lint format bench clean screenshot schema
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -21,10 +21,15 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(PY)
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
-run: $(VENV)/.runtime-installed
+# `PORT=8001 make run` serves on another port (HOST likewise; see README).
+run: port-free $(VENV)/.runtime-installed
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --noinput
 	DJANGO_DEBUG=1 $(PY) manage.py seed_demo
 	DJANGO_DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Before installing, migrating and seeding: a busy HOST:PORT fails at once.
+port-free:
+	@$(PYTHON) scripts/check_port.py "$(HOST)" "$(PORT)"
 
 test: $(VENV)/.dev-installed
 	$(VENV)/bin/ruff check .

@@ -75,6 +75,18 @@ def test_demo_users_log_in_with_the_readme_credentials(api_client):
         api_client.credentials()
 
 
+def test_seed_demo_prints_every_demo_account():
+    """`make run` shows this output: the README's three accounts, not two."""
+    out = _seed()
+
+    for username, password in [
+        ("customer", "customer-pass-2026"),
+        ("manager", "manager-pass-2026"),
+        ("boxoffice", "boxoffice-pass-2026"),
+    ]:
+        assert f"{username} / {password}" in out
+
+
 def test_demo_manager_may_add_a_movie(api_client):
     _seed()
     token = api_client.post(

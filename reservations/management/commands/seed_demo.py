@@ -180,6 +180,8 @@ class Command(BaseCommand):
                         continue
         self.stdout.write(
             f"Demo data ready: {Movie.objects.count()} movies, {Theater.objects.count()} theaters, "
-            f"{len(screens)} screens, {created} new showtimes. "
-            "Log in as customer / customer-pass-2026 or manager / manager-pass-2026."
+            f"{len(screens)} screens, {created} new showtimes. Demo accounts:"
         )
+        for username, password, groups, _ in DEMO_USERS:
+            role = ", ".join(groups) or "Customer"
+            self.stdout.write(f"  {username} / {password}  ({role})")
