@@ -28,6 +28,25 @@ def hold(user, showtime, *labels):
     )
 
 
+def stored(reservation) -> tuple[str, list[str]]:
+    """The reservation's status and active seat labels, as the database has them."""
+    reservation.refresh_from_db()
+    labels = reservation.reserved_seats.filter(is_active=True).values_list(
+        "seat__label", flat=True
+    )
+    return reservation.status, sorted(labels)
+
+
+def seat_changes(reservation) -> list[tuple[list[str], list[str]]]:
+    """(seats before, seats after) of each seats_changed event, oldest first."""
+    return [
+        (event.details["seats_before"], event.details["seats_after"])
+        for event in ReservationEvent.objects.filter(
+            reservation=reservation, action="seats_changed"
+        )
+    ]
+
+
 # --- active holds per user ------------------------------------------------------------
 
 
@@ -105,14 +124,25 @@ def test_seats_across_holds_of_one_showtime_are_capped(user, showtime, settings)
 
     assert excinfo.value.details == {"limit": 4, "held_seats": 3, "requested": 2}
     assert active_labels(showtime) == ["A1", "A2", "A3"]
-    hold(user, showtime, "A4")  # exactly at the limit is fine
+
+    at_limit = hold(user, showtime, "A4")  # exactly at the limit is fine
+
+    assert stored(at_limit) == ("held", ["A4"])
+    assert active_labels(showtime) == ["A1", "A2", "A3", "A4"]
 
 
 def test_seat_limit_is_per_showtime(user, showtime, settings):
     settings.RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME = 2
-    hold(user, showtime, "A1", "A2")
+    first = hold(user, showtime, "A1", "A2")
+    other_showtime = ShowtimeFactory()
 
-    hold(user, ShowtimeFactory(), "A1", "A2")
+    second = hold(user, other_showtime, "A1", "A2")  # a full quota on each showtime
+
+    assert stored(first) == ("held", ["A1", "A2"])
+    assert stored(second) == ("held", ["A1", "A2"])
+    assert second.showtime_id == other_showtime.pk
+    assert active_labels(showtime) == ["A1", "A2"]
+    assert active_labels(other_showtime) == ["A1", "A2"]
 
 
 def test_sold_and_lapsed_seats_do_not_count(user, showtime, settings, gateway, clock):
@@ -150,16 +180,26 @@ def test_change_seats_counts_only_its_own_seats_once(user, showtime, settings):
     settings.RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME = 2
     reservation = hold(user, showtime, "A1", "A2")
 
+    # At the limit already, but the two seats it gives up are not counted against it.
     services.change_seats(reservation=reservation, labels=["B1", "B2"])
 
+    assert stored(reservation) == ("held", ["B1", "B2"])
     assert active_labels(showtime) == ["B1", "B2"]
+    assert seat_changes(reservation) == [(["A1", "A2"], ["B1", "B2"])]
 
 
 def test_change_seats_is_not_stopped_by_the_hold_limit(user, settings):
     settings.RESERVATION_MAX_ACTIVE_HOLDS = 1
-    reservation = hold(user, ShowtimeFactory(), "A1")
+    showtime = ShowtimeFactory()
+    reservation = hold(user, showtime, "A1")
 
+    # The user is at the hold limit; changing seats edits that hold, it adds none.
     services.change_seats(reservation=reservation, labels=["A2"])
+
+    assert stored(reservation) == ("held", ["A2"])
+    assert active_labels(showtime) == ["A2"]
+    assert Reservation.objects.filter(user=user).count() == 1
+    assert seat_changes(reservation) == [(["A1"], ["A2"])]
 
 
 # --- over HTTP -----------------------------------------------------------------------
