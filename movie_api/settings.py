@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "reservations",
     "tickets",
     "web",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -34,7 +34,7 @@ OUTPUT = Path(__file__).resolve().parents[2] / "test-output"
 # Demo data as `make run` has it, plus what the tests read back.
 SEED = """
 from django.core.management import call_command
-call_command("seed_demo", stdout=open("/dev/null", "w"))
+call_command("seed_demo", "--force", stdout=open("/dev/null", "w"))
 """
 
 DEMO_CUSTOMER = ("customer", "customer-pass-2026")

@@ -1,11 +1,11 @@
-"""seed_demo (reservations/management): the demo data the README's curl examples rely
+"""seed_demo (demo/management): the demo data the README's curl examples rely
 on, safe to re-run."""
 
 from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework import status
 
@@ -18,8 +18,25 @@ pytestmark = pytest.mark.django_db
 
 def _seed() -> str:
     out = StringIO()
-    call_command("seed_demo", stdout=out)
+    call_command("seed_demo", "--force", stdout=out)
     return out.getvalue()
+
+
+def test_seed_demo_refuses_with_debug_off_unless_forced(settings):
+    settings.DEBUG = False
+
+    with pytest.raises(CommandError, match="--force"):
+        call_command("seed_demo", stdout=StringIO())
+
+    assert not Movie.objects.exists()
+
+
+def test_seed_demo_runs_with_debug_on(settings):
+    settings.DEBUG = True
+
+    call_command("seed_demo", stdout=StringIO())
+
+    assert Movie.objects.exists()
 
 
 def _counts() -> tuple[int, ...]:
@@ -118,7 +135,7 @@ def test_readme_browse_example_finds_tomorrows_showtimes(api_client):
 
 
 def test_accounts_imports_no_catalogue_or_booking_app():
-    """seed_demo moved here so that accounts stays standalone (STYLE.md)."""
+    """seed_demo lives in demo/ so that accounts stays standalone (STYLE.md)."""
     import ast
     from pathlib import Path
 

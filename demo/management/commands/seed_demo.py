@@ -1,14 +1,16 @@
 """Load demo data: theaters, screens, movies, a week of showtimes and demo users. Idempotent.
 
-It lives in reservations, the app that may import every catalogue app; accounts
-stays standalone (STYLE.md: dependencies point one way).
+Demo data has an app of its own (it may import every catalogue app; accounts stays
+standalone). With debug off it refuses to run unless given ``--force``: demo
+accounts with published passwords have no place on a real cinema's database.
 """
 
 from datetime import UTC, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -107,77 +109,97 @@ PRICES = {
 SLOTS = [time(13, 0), time(16, 30), time(20, 0)]
 
 
+def seed_users() -> None:
+    User = get_user_model()
+    for username, password, groups, is_staff in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={"email": f"{username}@example.com", "is_staff": is_staff},
+        )
+        if created:
+            user.set_password(password)
+            user.save()
+        user.groups.add(*Group.objects.filter(name__in=groups))
+
+
+def seed_movies() -> list[Movie]:
+    movies = []
+    for title, genre, minutes, rating, director in MOVIES:
+        movie, _ = Movie.objects.get_or_create(
+            title=title,
+            defaults={
+                "genre": genre,
+                "duration_minutes": minutes,
+                "rating": rating,
+                "director": director,
+                "language": "English",
+                "synopsis": f"{title}: a {genre} film directed by {director}.",
+            },
+        )
+        movies.append(movie)
+    return movies
+
+
+def seed_screens() -> list[Screen]:
+    screens = []
+    for name, location, city, screen_specs in THEATERS:
+        theater, _ = Theater.objects.get_or_create(
+            name=name, defaults={"location": location, "city": city}
+        )
+        for screen_name, layout in screen_specs:
+            screen = Screen.objects.filter(theater=theater, name=screen_name).first()
+            if screen is None:
+                screen = create_screen(theater=theater, name=screen_name, layout=layout)
+            screens.append(screen)
+    return screens
+
+
+def seed_showtimes(movies: list[Movie], screens: list[Screen]) -> int:
+    """Three shows a day on every screen for a week; returns how many are new."""
+    now = timezone.now()
+    created = 0
+    for day in range(8):
+        date = (now + timedelta(days=day)).date()
+        for s_index, screen in enumerate(screens):
+            for slot_index, slot in enumerate(SLOTS):
+                starts_at = datetime.combine(date, slot, tzinfo=UTC)
+                if starts_at <= now + timedelta(minutes=30):
+                    continue
+                if Showtime.objects.filter(screen=screen, starts_at=starts_at).exists():
+                    continue
+                movie = movies[(day * 7 + s_index * 3 + slot_index) % len(movies)]
+                prices = {c: PRICES[c] for c in screen.categories()}
+                try:
+                    create_showtime(
+                        movie=movie, screen=screen, starts_at=starts_at, prices=prices
+                    )
+                    created += 1
+                except ShowtimeOverlap:
+                    continue
+    return created
+
+
 class Command(BaseCommand):
     help = "Create demo theaters, movies, a week of showtimes and demo users (safe to re-run)."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with debug off (never on a real cinema's database).",
+        )
+
     @transaction.atomic
     def handle(self, *args, **options):
-        User = get_user_model()
-        for username, password, groups, is_staff in DEMO_USERS:
-            user, created = User.objects.get_or_create(
-                username=username,
-                defaults={"email": f"{username}@example.com", "is_staff": is_staff},
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError(
+                "seed_demo creates demo accounts with published passwords; it runs "
+                "with DJANGO_DEBUG=1 (as make run sets) or with --force."
             )
-            if created:
-                user.set_password(password)
-                user.save()
-            user.groups.add(*Group.objects.filter(name__in=groups))
-
-        movies = []
-        for title, genre, minutes, rating, director in MOVIES:
-            movie, _ = Movie.objects.get_or_create(
-                title=title,
-                defaults={
-                    "genre": genre,
-                    "duration_minutes": minutes,
-                    "rating": rating,
-                    "director": director,
-                    "language": "English",
-                    "synopsis": f"{title}: a {genre} film directed by {director}.",
-                },
-            )
-            movies.append(movie)
-
-        screens = []
-        for name, location, city, screen_specs in THEATERS:
-            theater, _ = Theater.objects.get_or_create(
-                name=name, defaults={"location": location, "city": city}
-            )
-            for screen_name, layout in screen_specs:
-                screen = Screen.objects.filter(
-                    theater=theater, name=screen_name
-                ).first()
-                if screen is None:
-                    screen = create_screen(
-                        theater=theater, name=screen_name, layout=layout
-                    )
-                screens.append(screen)
-
-        now = timezone.now()
-        created = 0
-        for day in range(8):
-            date = (now + timedelta(days=day)).date()
-            for s_index, screen in enumerate(screens):
-                for slot_index, slot in enumerate(SLOTS):
-                    starts_at = datetime.combine(date, slot, tzinfo=UTC)
-                    if starts_at <= now + timedelta(minutes=30):
-                        continue
-                    if Showtime.objects.filter(
-                        screen=screen, starts_at=starts_at
-                    ).exists():
-                        continue
-                    movie = movies[(day * 7 + s_index * 3 + slot_index) % len(movies)]
-                    prices = {c: PRICES[c] for c in screen.categories()}
-                    try:
-                        create_showtime(
-                            movie=movie,
-                            screen=screen,
-                            starts_at=starts_at,
-                            prices=prices,
-                        )
-                        created += 1
-                    except ShowtimeOverlap:
-                        continue
+        seed_users()
+        movies = seed_movies()
+        screens = seed_screens()
+        created = seed_showtimes(movies, screens)
         self.stdout.write(
             f"Demo data ready: {Movie.objects.count()} movies, {Theater.objects.count()} theaters, "
             f"{len(screens)} screens, {created} new showtimes. Demo accounts:"
