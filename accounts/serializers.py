@@ -3,12 +3,15 @@
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from rest_framework import serializers
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.serializers import TokenRefreshSerializer
 from rest_framework_simplejwt.tokens import RefreshToken
+
+from .models import USERNAME_TAKEN
+from .usernames import canonical_username, is_reserved_username
 
 User = get_user_model()
 
@@ -21,6 +24,18 @@ class RegisterSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "username", "email", "password"]
         read_only_fields = ["id"]
+        # Taken as sent: " bob" breaks the documented pattern, so it is refused,
+        # not quietly trimmed into "bob" (login does accept it, as "bob").
+        extra_kwargs = {"username": {"trim_whitespace": False}}
+
+    def validate_username(self, value):
+        if is_reserved_username(value):
+            raise serializers.ValidationError(
+                "This username is reserved. Please choose another one."
+            )
+        if User.objects.filter(username_canonical=canonical_username(value)).exists():
+            raise serializers.ValidationError(USERNAME_TAKEN)
+        return value
 
     def validate(self, attrs):
         candidate = User(username=attrs.get("username"), email=attrs.get("email"))
@@ -31,7 +46,18 @@ class RegisterSerializer(serializers.ModelSerializer):
         return attrs
 
     def create(self, validated_data):
-        return User.objects.create_user(**validated_data)
+        try:
+            with transaction.atomic():
+                return User.objects.create_user(**validated_data)
+        except IntegrityError as exc:
+            # Lost a race for the name (the unique canonical column said so): the
+            # same answer as when the check above sees it taken.
+            key = canonical_username(validated_data["username"])
+            if User.objects.filter(username_canonical=key).exists():
+                raise serializers.ValidationError(
+                    {"username": [USERNAME_TAKEN]}
+                ) from exc
+            raise
 
 
 class MeSerializer(serializers.ModelSerializer):

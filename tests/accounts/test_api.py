@@ -1,13 +1,20 @@
 """Accounts: registration, JWT tokens (rotation, logout), "me", roles, superusers."""
 
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 from django.contrib.auth.models import Group
 from django.core.management import call_command
 from rest_framework import status
+from rest_framework.test import APIClient
 
 from accounts.models import BOX_OFFICE, CATALOGUE_MANAGERS, User
+from accounts.serializers import RegisterSerializer
 from tests.assertions import error_of
 from tests.factories import UserFactory
+from tests.reservations.helpers import run_in_threads
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +96,123 @@ def test_taken_username_is_400(api_client, user):
     assert User.objects.filter(username=user.username).count() == 1
 
 
+def register(client, username: str):
+    return client.post(
+        REGISTER,
+        {"username": username, "email": "new@example.com", "password": PASSWORD},
+    )
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["Moviefan", "MOVIEFAN", "mOvIeFaN"],
+)
+def test_username_taken_in_another_case_is_400(api_client, username):
+    UserFactory(username="moviefan")
+
+    err = error_of(register(api_client, username), status.HTTP_400_BAD_REQUEST)
+
+    assert err["fields"] == {"username": ["A user with that username already exists."]}
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "m\u043eviefan",  # Cyrillic o
+        "\uff4doviefan",  # fullwidth m: NFKC makes it "moviefan"
+        "movief\u0430n",  # Cyrillic a
+        "\u00dbser",  # Latin, but not ASCII
+    ],
+    ids=["cyrillic-o", "fullwidth-m", "cyrillic-a", "U-circumflex"],
+)
+def test_non_ascii_username_is_400(api_client, username):
+    UserFactory(username="moviefan")
+
+    err = error_of(register(api_client, username), status.HTTP_400_BAD_REQUEST)
+
+    assert list(err["fields"]) == ["username"]
+    assert "unaccented" in err["fields"]["username"][0]
+    assert User.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "username",
+    ["admin", "Admin", "ROOT", "staff", "support", "boxoffice", "manager", "customer"],
+)
+def test_reserved_username_is_400(api_client, username):
+    err = error_of(register(api_client, username), status.HTTP_400_BAD_REQUEST)
+
+    assert err["fields"] == {
+        "username": ["This username is reserved. Please choose another one."]
+    }
+    assert not User.objects.exists()
+
+
+def _documented_username_pattern() -> str:
+    schema = yaml.safe_load(
+        (Path(__file__).parents[2] / "openapi.yaml").read_text(encoding="utf-8")
+    )
+    return schema["components"]["schemas"]["RegisterRequest"]["properties"]["username"][
+        "pattern"
+    ]
+
+
+@pytest.mark.parametrize(
+    "username",
+    [
+        "bob",
+        "b.o@b+b-b_9",
+        "\u00db",
+        "\u00e9mile",
+        "\u0661\u0662",  # Arabic-Indic digits: \d in Python, not in ECMA-262
+        " bob",
+        "bob ",
+        "bob\n",
+        "bo b",
+        "bob!",
+    ],
+)
+def test_registration_agrees_with_the_documented_username_pattern(api_client, username):
+    """A client validating against openapi.yaml and the server say the same."""
+    # JSON Schema patterns are ECMA-262: \w and \d are ASCII, $ is end of input.
+    pattern = re.compile(_documented_username_pattern().replace("$", r"\Z"), re.ASCII)
+
+    response = register(api_client, username)
+
+    documented = bool(pattern.search(username))
+    assert (response.status_code == status.HTTP_201_CREATED) is documented, (
+        response.content
+    )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_lookalike_registrations_racing_create_one_account():
+    """Eight clients register spellings of one name at once: the unique canonical
+    column lets one through, and the others get the ordinary 400, never a 500."""
+    spellings = ["Racer", "racer", "RACER", "rAcer", "raCer", "racEr", "raceR", "RAcer"]
+
+    responses = run_in_threads(
+        len(spellings), lambda i: register(APIClient(), spellings[i])
+    )
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [status.HTTP_201_CREATED] + [status.HTTP_400_BAD_REQUEST] * 7
+    assert User.objects.filter(username__iexact="racer").count() == 1
+
+
+def test_the_database_refuses_a_lookalike_the_check_missed(api_client, monkeypatch):
+    """The unique canonical column is the backstop: lose the race past the check
+    and the answer is still 400 username taken."""
+    UserFactory(username="racer")
+    monkeypatch.setattr(RegisterSerializer, "validate_username", lambda self, v: v)
+
+    err = error_of(register(api_client, "RACER"), status.HTTP_400_BAD_REQUEST)
+
+    assert err["fields"] == {"username": ["A user with that username already exists."]}
+    assert User.objects.count() == 1
+
+
 def test_missing_fields_are_each_reported(api_client):
     response = api_client.post(REGISTER, {})
 
@@ -159,6 +283,39 @@ def test_wrong_credentials_are_401(api_client, credentials):
     UserFactory(username="user-x")
 
     response = api_client.post(TOKEN, credentials)
+
+    error_of(response, status.HTTP_401_UNAUTHORIZED, "no_active_account")
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "customer",
+        "CUSTOMER",
+        "Customer",
+        "    customer",
+        "customer\t",
+        "\ncustomer",
+        "\uff43\uff55\uff53\uff54\uff4f\uff4d\uff45\uff52",  # fullwidth
+    ],
+)
+def test_any_spelling_of_a_username_logs_in_to_its_account(api_client, spelling):
+    account = UserFactory(username="Customer")
+    UserFactory(username="customer2")
+
+    response = api_client.post(TOKEN, {"username": spelling, "password": PASSWORD})
+
+    assert response.status_code == status.HTTP_200_OK, response.content
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['access']}")
+    assert api_client.get(ME).json()["id"] == account.pk
+
+
+def test_a_lookalike_spelling_is_not_the_account(api_client):
+    UserFactory(username="customer")
+
+    response = api_client.post(
+        TOKEN, {"username": "cu\u0455tomer", "password": PASSWORD}
+    )
 
     error_of(response, status.HTTP_401_UNAUTHORIZED, "no_active_account")
 
