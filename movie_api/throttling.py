@@ -131,9 +131,13 @@ class LoginThrottle(_SettingsRateMixin, throttling.SimpleRateThrottle):
     scope = "login"
 
     def get_cache_key(self, request, view):
+        from accounts.usernames import canonical_username
+
         username = ""
         if isinstance(request.data, dict):
-            username = str(request.data.get("username", ""))[:150].lower()
+            # The form login looks the account up by: every spelling that reaches
+            # one account ("Customer", " customer\t") shares its bucket.
+            username = canonical_username(str(request.data.get("username", "")))
         # Hashed: a fixed-length key whatever characters the caller sends.
         digest = hashlib.sha256(username.encode()).hexdigest()[:32]
         return self.cache_format % {

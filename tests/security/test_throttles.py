@@ -96,6 +96,45 @@ def test_login_is_limited_per_username_and_address(rates, error_of):
     assert login(alice.username, ip="10.0.0.2").status_code == status.HTTP_200_OK
 
 
+SPELLINGS = [
+    " customer",
+    "customer\t",
+    "\ncustomer",
+    "customer ",
+    "\u00a0customer",  # no-break space
+    "\u3000customer",  # ideographic space
+    "CUSTOMER",
+    "Customer",
+    "\uff43ustomer",  # fullwidth c
+    "  CuStOmEr\r\n",
+    " " * 200 + "customer",  # past the 150 characters the key once kept
+]
+
+
+def test_login_limit_counts_every_spelling_of_one_account(rates, error_of):
+    """Padding or recasing the name reaches the same account, so it is the same
+    bucket: once over the limit, no spelling gets another guess."""
+    rates(login="3/min")
+    UserFactory(username="customer")
+
+    wrong = [login("customer", password="guess").status_code for _ in range(3)]
+
+    assert wrong == [status.HTTP_401_UNAUTHORIZED] * 3
+    for spelling in SPELLINGS:
+        assert_throttled(error_of, login(spelling, password="guess"), period_seconds=60)
+    assert_throttled(error_of, login("    customer"), period_seconds=60)
+
+
+def test_every_spelling_fills_the_one_bucket(rates, error_of):
+    rates(login="3/min")
+    UserFactory(username="customer")
+
+    first = [login(s, password="guess").status_code for s in SPELLINGS[:3]]
+
+    assert first == [status.HTTP_401_UNAUTHORIZED] * 3
+    assert_throttled(error_of, login("customer"), period_seconds=60)
+
+
 @pytest.mark.filterwarnings("error::django.core.cache.CacheKeyWarning")
 def test_login_keys_are_safe_whatever_the_username(rates):
     """Spaces, control characters and length never reach the cache key."""
