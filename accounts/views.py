@@ -1,14 +1,13 @@
 """Registration, login (rate-limited), the caller's profile and logout."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, permissions, status
+from rest_framework import exceptions, generics, permissions, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.views import TokenObtainPairView
 
-from movie_api.exceptions import DomainError
 from movie_api.throttling import (
     AnonThrottle,
     LoginThrottle,
@@ -19,9 +18,12 @@ from movie_api.throttling import (
 from .serializers import LogoutSerializer, MeSerializer, RegisterSerializer
 
 
-class InvalidRefreshToken(DomainError):
-    code = "token_not_valid"
-    message = "The refresh token is invalid, expired or not yours."
+class InvalidRefreshToken(exceptions.AuthenticationFailed):
+    """401 ``token_not_valid``, as for a bad token anywhere else (the refresh
+    endpoint, the Authorization header): one code, one status for clients."""
+
+    default_detail = "The refresh token is invalid, expired or not yours."
+    default_code = "token_not_valid"
 
 
 class RegisterView(generics.CreateAPIView):
@@ -45,7 +47,15 @@ class MeView(generics.RetrieveAPIView):
 
 
 class LogoutView(APIView):
-    @extend_schema(request=LogoutSerializer, responses={205: None})
+    @extend_schema(
+        request=LogoutSerializer,
+        responses={205: None},
+        description=(
+            "Blacklist one of the caller's refresh tokens. A refresh token that is "
+            "invalid, expired, already blacklisted or another user's is refused "
+            "with 401 `token_not_valid` and left as it was."
+        ),
+    )
     def post(self, request):
         serializer = LogoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -403,17 +403,19 @@ def test_logout_blacklists_the_refresh_token(api_client, user):
     )
 
 
-def test_logout_twice_is_an_error(api_client, user):
+def test_logout_twice_is_401(api_client, user):
     pair = tokens_for(api_client, user)
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {pair['access']}")
     api_client.post(LOGOUT, {"refresh": pair["refresh"]})
 
     response = api_client.post(LOGOUT, {"refresh": pair["refresh"]})
 
-    error_of(response, status.HTTP_400_BAD_REQUEST, "token_not_valid")
+    error_of(response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
 
 
-def test_logout_with_someone_elses_refresh_token_is_refused(api_client, user):
+def test_logout_with_someone_elses_refresh_token_is_401(api_client, user):
+    """As the README promises for ``token_not_valid``, and as the refresh endpoint
+    answers for a refresh token it will not take."""
     victim = UserFactory()
     their_pair = tokens_for(api_client, victim)
     my_pair = tokens_for(api_client, user)
@@ -421,7 +423,9 @@ def test_logout_with_someone_elses_refresh_token_is_refused(api_client, user):
 
     response = api_client.post(LOGOUT, {"refresh": their_pair["refresh"]})
 
-    error_of(response, status.HTTP_400_BAD_REQUEST, "token_not_valid")
+    err = error_of(response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
+    assert err["message"] == "The refresh token is invalid, expired or not yours."
+    assert response["WWW-Authenticate"].startswith("Bearer")
     api_client.credentials()
     assert (
         api_client.post(REFRESH, {"refresh": their_pair["refresh"]}).status_code
@@ -447,10 +451,10 @@ def test_logout_without_a_refresh_token_is_400(auth_client):
     assert list(err["fields"]) == ["refresh"]
 
 
-def test_logout_with_a_garbage_token_is_400(auth_client):
+def test_logout_with_a_garbage_token_is_401(auth_client):
     response = auth_client.post(LOGOUT, {"refresh": "garbage"})
 
-    error_of(response, status.HTTP_400_BAD_REQUEST, "token_not_valid")
+    error_of(response, status.HTTP_401_UNAUTHORIZED, "token_not_valid")
 
 
 # --- me and roles ------------------------------------------------------------------
