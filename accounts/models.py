@@ -5,10 +5,9 @@ from django.contrib.auth.models import UserManager as DjangoUserManager
 from django.core.exceptions import ValidationError
 from django.db import models
 
-from .usernames import UsernameValidator, canonical_username
+from movie_api.permissions import role_names
 
-CATALOGUE_MANAGERS = "Catalogue managers"
-BOX_OFFICE = "Box office"
+from .usernames import UsernameValidator, canonical_username
 
 USERNAME_TAKEN = "A user with that username already exists."
 
@@ -66,15 +65,5 @@ class User(AbstractUser):
             raise ValidationError({"username": USERNAME_TAKEN})
 
     def roles(self) -> list[str]:
-        """Role names: every user is a customer; groups and flags add the rest."""
-        names = ["customer"]
-        group_names = {g.name for g in self.groups.all()}
-        if CATALOGUE_MANAGERS in group_names:
-            names.append("catalogue_manager")
-        if BOX_OFFICE in group_names:
-            names.append("box_office")
-        if self.is_staff:
-            names.append("staff")
-        if self.is_superuser:
-            names.append("superuser")
-        return names
+        """Role names, as ``movie_api.permissions.role_names`` reads them."""
+        return role_names(self)

@@ -48,6 +48,23 @@ def can_check_in(user) -> bool:
     )
 
 
+def role_names(user) -> list[str]:
+    """What ``/api/auth/me/`` lists: every user is a customer; the permissions a
+    role's group grants, and the staff and superuser flags, add the rest. A
+    superuser holds every permission, so only the flag names that role."""
+    names = ["customer"]
+    if not user.is_superuser:
+        if user.has_perm("showtimes.change_showtime"):
+            names.append("catalogue_manager")
+        if user.has_perm("reservations.view_all_reservations"):
+            names.append("box_office")
+    if user.is_staff:
+        names.append("staff")
+    if user.is_superuser:
+        names.append("superuser")
+    return names
+
+
 def may_change_others_reservations(user) -> bool:
     """Staff may re-seat, buy or cancel a reservation that is not theirs."""
     return is_staff_member(user)

@@ -6,7 +6,8 @@ import factory
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from accounts.models import BOX_OFFICE, CATALOGUE_MANAGERS, User
+from accounts.models import User
+from accounts.roles import BOX_OFFICE, CATALOGUE_MANAGERS
 from movies.models import Movie
 from reservations import services as booking_services
 from reservations.models import Reservation

@@ -10,7 +10,8 @@ from django.core.management import call_command
 from rest_framework import status
 from rest_framework.test import APIClient
 
-from accounts.models import BOX_OFFICE, CATALOGUE_MANAGERS, User
+from accounts.models import User
+from accounts.roles import BOX_OFFICE, CATALOGUE_MANAGERS
 from accounts.serializers import RegisterSerializer
 from tests.assertions import error_of
 from tests.factories import UserFactory

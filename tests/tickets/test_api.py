@@ -13,7 +13,7 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework import status
 
-from accounts.models import BOX_OFFICE
+from accounts.roles import BOX_OFFICE
 from reservations import services as booking
 from reservations.models import Ticket
 from tests.factories import ScreenFactory, ShowtimeFactory, UserFactory

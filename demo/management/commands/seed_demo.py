@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import BOX_OFFICE, CATALOGUE_MANAGERS
+from accounts.roles import BOX_OFFICE, CATALOGUE_MANAGERS
 from movies.models import Movie
 from showtimes.exceptions import ShowtimeOverlap
 from showtimes.models import Showtime
