@@ -36,7 +36,9 @@ class RegisterView(generics.CreateAPIView):
 class LoginView(TokenObtainPairView):
     """simplejwt's token pair view, with password guessing slowed per username and IP."""
 
-    throttle_classes = [LoginThrottle, AnonThrottle, UserThrottle]
+    # Per address first: once it refuses, LoginThrottle adds no counter per guessed
+    # username (movie_api.throttling).
+    throttle_classes = [AnonThrottle, LoginThrottle, UserThrottle]
 
 
 class MeView(generics.RetrieveAPIView):

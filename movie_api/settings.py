@@ -162,21 +162,30 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
 # --- Cache (shared by all workers: Redis, else a database table) -------------
+# "throttle" holds the rate-limit counters (movie_api.throttling). Without Redis it
+# is a table of its own that only ever drops expired counters: in the default
+# table, culling past MAX_ENTRIES deleted a third of all keys, live counters
+# included, so one client sending many made-up usernames reset every limit.
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "movie_api"),
-        }
+    _redis = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "movie_api"),
     }
+    CACHES = {"default": _redis, "throttle": _redis}
 else:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "django_cache",
-        }
+        },
+        "throttle": {
+            "BACKEND": "movie_api.throttling.CounterCache",
+            "LOCATION": "throttle_counters",
+            # Past this many rows, each write first deletes the expired counters.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        },
     }
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -10,6 +10,13 @@ DRF reads a key's history, decides, then writes it back. Two workers doing that 
 once both read the same history, so a parallel burst let 11 of 30 through at 10/min.
 Here each key's read-decide-write runs in a critical section (``_serialised``), so
 the limit holds exactly under any concurrency.
+
+The counters live in the "throttle" cache alias, not the default one: in a shared
+DatabaseCache table, 420 token requests with made-up usernames pushed it past
+MAX_ENTRIES, and culling deleted a third of all keys, spent limits included. Without
+Redis that alias is a ``CounterCache``, a table that only ever drops expired counters.
+Once one throttle refuses a request, the ones after it do not count it, so a refused
+request adds no key: list the per-address throttle before per-username ones.
 """
 
 import hashlib
@@ -17,13 +24,33 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from django.conf import settings
-from django.core.cache import DEFAULT_CACHE_ALIAS, caches
+from django.core.cache import caches
 from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router, transaction
 from rest_framework import throttling
 
 LOCK_TIMEOUT_SECONDS = 5
+CACHE_ALIAS = "throttle"
+# Set on a request once a throttle has refused it (see _SettingsRateMixin).
+_REFUSED = "_refused_by_throttle"
+
+
+class CounterCache(DatabaseCache):
+    """A database cache that never evicts a live entry. Past MAX_ENTRIES, Django's
+    DatabaseCache deletes the expired rows and then a third of the rest, oldest key
+    names first; for rate-limit counters that resets spent limits. This one deletes
+    the expired rows only: the table holds at most the counters still in their
+    window, which the limits themselves bound."""
+
+    def _cull(self, db, cursor, now, num):
+        connection = connections[db]
+        table = connection.ops.quote_name(self._table)
+        expires = connection.ops.quote_name("expires")
+        cursor.execute(
+            f"DELETE FROM {table} WHERE {expires} < %s",
+            [connection.ops.adapt_datetimefield_value(now)],
+        )
 
 
 def _advisory_lock_id(key: str) -> int:
@@ -35,7 +62,7 @@ def _advisory_lock_id(key: str) -> int:
 @contextmanager
 def _serialised(key: str) -> Iterator[None]:
     """Only one request at a time, across all workers, runs the body for ``key``."""
-    cache = caches[DEFAULT_CACHE_ALIAS]
+    cache = caches[CACHE_ALIAS]
     if isinstance(cache, DatabaseCache):
         alias = router.db_for_write(cache.cache_model_class)
         with transaction.atomic(using=alias):
@@ -62,23 +89,35 @@ def _serialised(key: str) -> Iterator[None]:
 
 
 class _SettingsRateMixin:
+    @property
+    def cache(self):
+        return caches[CACHE_ALIAS]
+
     def get_rate(self):
         return settings.THROTTLE_RATES.get(self.scope)
 
     def allow_request(self, request, view):
+        if getattr(request, _REFUSED, False):
+            # An earlier throttle refused it: counting it here too would only add
+            # keys (one per made-up username) for a request that never runs.
+            return True
         self.rate = self.get_rate()
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
         self.key = self.get_cache_key(request, view)
-        if self.key is None:
-            return True
-        cache = caches[DEFAULT_CACHE_ALIAS]
+        allowed = self.key is None or self._count()
+        if not allowed:
+            setattr(request, _REFUSED, True)
+        return allowed
+
+    def _count(self) -> bool:
+        cache = self.cache
         if isinstance(cache, RedisCache):
             return self._allow_with_redis_counter(cache)
         # DRF's SimpleRateThrottle.allow_request, with the read-decide-write locked.
         with _serialised(self.key):
-            self.history = self.cache.get(self.key, [])
+            self.history = cache.get(self.key, [])
             self.now = self.timer()
             while self.history and self.history[-1] <= self.now - self.duration:
                 self.history.pop()

@@ -15,6 +15,7 @@ print(json.dumps({
     "engine": db["ENGINE"], "options": db.get("OPTIONS", {}),
     "health": db.get("CONN_HEALTH_CHECKS"), "max_age": db.get("CONN_MAX_AGE"),
     "cache": settings.CACHES["default"]["BACKEND"], "debug": settings.DEBUG,
+    "throttle_cache": settings.CACHES["throttle"]["BACKEND"],
     "hosts": settings.ALLOWED_HOSTS, "cors": settings.CORS_ALLOWED_ORIGINS,
     "hold": settings.RESERVATION_HOLD_SECONDS,
 }))
@@ -42,6 +43,7 @@ def test_sqlite_default_queues_writers():
     assert "journal_mode=WAL" in s["options"]["init_command"]
     assert s["options"]["timeout"] == 20
     assert s["cache"] == "django.core.cache.backends.db.DatabaseCache"
+    assert s["throttle_cache"] == "movie_api.throttling.CounterCache"
     assert s["debug"] is False
 
 
@@ -56,8 +58,11 @@ def test_postgres_url_gets_health_checks_and_timeouts():
 
 
 def test_redis_url_selects_the_redis_cache():
-    assert settings_for(REDIS_URL="redis://127.0.0.1:6379/1")["cache"] == (
-        "django.core.cache.backends.redis.RedisCache"
+    s = settings_for(REDIS_URL="redis://127.0.0.1:6379/1")
+    assert (
+        s["cache"]
+        == s["throttle_cache"]
+        == "django.core.cache.backends.redis.RedisCache"
     )
 
 

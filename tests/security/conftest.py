@@ -1,7 +1,7 @@
 """Fixtures for the security tests: the error-envelope check and a clean throttle cache."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 
 
 def _error_of(response, status_code: int, code: str) -> dict:
@@ -24,7 +24,9 @@ def error_of():
 
 @pytest.fixture
 def throttle_cache(db):
-    """The shared cache (the database table) emptied before and after the test."""
-    cache.clear()
-    yield cache
-    cache.clear()
+    """The throttles' counters (and the default cache) emptied before and after."""
+    for alias in ("default", "throttle"):
+        caches[alias].clear()
+    yield caches["throttle"]
+    for alias in ("default", "throttle"):
+        caches[alias].clear()

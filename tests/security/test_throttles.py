@@ -9,6 +9,10 @@ from collections import Counter
 from contextlib import nullcontext
 
 import pytest
+from django.conf import settings as django_settings
+from django.core.cache import cache as default_cache
+from django.core.cache import caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 from rest_framework import status
 from rest_framework.test import APIClient
@@ -225,13 +229,12 @@ def redis_cache(settings):
         redis.Redis(host="127.0.0.1", port=6379, socket_connect_timeout=1).ping()
     except redis.exceptions.ConnectionError:
         pytest.skip("no Redis server on 127.0.0.1:6379")
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": "redis://127.0.0.1:6379/15",
-            "KEY_PREFIX": f"security-test-{uuid.uuid4().hex}",
-        }
+    redis_cache = {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/15",
+        "KEY_PREFIX": f"security-test-{uuid.uuid4().hex}",
     }
+    settings.CACHES = {"default": redis_cache, "throttle": redis_cache}
 
 
 def test_anonymous_callers_are_not_counted_by_the_user_throttle(rates, settings):
@@ -276,22 +279,24 @@ def test_a_parallel_burst_passes_exactly_the_limit(
     assert codes == {status.HTTP_200_OK: 10, status.HTTP_429_TOO_MANY_REQUESTS: 20}
 
 
-@pytest.mark.parametrize(
-    "cache_backend",
-    [
-        pytest.param(
-            "database",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="a known limit: DatabaseCache culls a third of its keys once "
-                "more than MAX_ENTRIES (300) are live, counters included; "
-                "production uses Redis (REDIS_URL)",
-            ),
-        ),
-        "redis",
-    ],
-)
-def test_a_spent_limit_survives_many_other_clients(request, rates, cache_backend):
+@pytest.fixture
+def small_throttle_cache(settings):
+    """The counters' table with room for 50 rows, so a few hundred clients go far
+    past it and culling runs on every write."""
+    throttle = settings.CACHES["throttle"]
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {
+            **throttle,
+            "OPTIONS": {**throttle.get("OPTIONS", {}), "MAX_ENTRIES": 50},
+        },
+    }
+
+
+@pytest.mark.parametrize("cache_backend", ["database", "redis"])
+def test_a_spent_limit_survives_many_other_clients(
+    request, rates, small_throttle_cache, cache_backend
+):
     if cache_backend == "redis":
         request.getfixturevalue("redis_cache")
     rates(anon="3/min")
@@ -307,6 +312,93 @@ def test_a_spent_limit_survives_many_other_clients(request, rates, cache_backend
         client.get(MOVIES, REMOTE_ADDR="1.0.0.1").status_code
         == status.HTTP_429_TOO_MANY_REQUESTS
     )
+
+
+def cache_rows(*tables: str) -> int:
+    """Rows in these tables; by default in every database cache table, wherever
+    the counters are kept."""
+    tables = tables or tuple(
+        {
+            alias["LOCATION"]
+            for alias in django_settings.CACHES.values()
+            if alias["BACKEND"].endswith("DatabaseCache")
+        }
+    )
+    total = 0
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"SELECT COUNT(*) FROM {connection.ops.quote_name(table)}")
+            total += cursor.fetchone()[0]
+    return total
+
+
+def stored_counters() -> int:
+    counters = caches["throttle"]
+    if isinstance(counters, RedisCache):
+        client = counters._cache.get_client(write=False)
+        return len(client.keys(counters.make_key("*")))
+    return cache_rows()
+
+
+@pytest.mark.parametrize("cache_backend", ["database", "redis"])
+def test_a_refused_request_creates_no_counter(request, rates, cache_backend):
+    """Each new username is a new login counter: a client past its address's limit
+    must not go on adding one per request."""
+    if cache_backend == "redis":
+        request.getfixturevalue("redis_cache")
+    rates(anon="3/min", login="10/min")
+    for i in range(3):
+        assert login(f"guess{i}", ip="192.0.2.9").status_code == (
+            status.HTTP_401_UNAUTHORIZED
+        )
+    before = stored_counters()
+
+    refused = [login(f"guess{i}", ip="192.0.2.9").status_code for i in range(3, 40)]
+
+    assert set(refused) == {status.HTTP_429_TOO_MANY_REQUESTS}
+    assert stored_counters() == before
+
+
+def test_unrelated_keys_cannot_evict_live_counters(rates, small_throttle_cache):
+    """The report: 420 token requests with made-up usernames, plus whatever else the
+    default cache holds, made a spent login limit and a spent address fresh again."""
+    rates(anon="5/min", login="3/min")
+    alice = UserFactory(username="alice")
+    for _ in range(3):
+        login(alice.username, password="guess", ip="1.0.0.1")
+    assert login(alice.username, ip="1.0.0.1").status_code == (
+        status.HTTP_429_TOO_MANY_REQUESTS
+    )
+    spent_anon = [APIClient().get(MOVIES, REMOTE_ADDR="1.0.0.2") for _ in range(6)]
+    assert spent_anon[-1].status_code == status.HTTP_429_TOO_MANY_REQUESTS
+
+    for i in range(420):
+        login(uuid.uuid4().hex, ip=f"192.0.{i // 200}.{i % 200}")
+    for i in range(400):
+        default_cache.set(f"unrelated-{i}", i, 60)
+
+    assert login(alice.username, ip="1.0.0.1").status_code == (
+        status.HTTP_429_TOO_MANY_REQUESTS
+    )
+    assert APIClient().get(MOVIES, REMOTE_ADDR="1.0.0.2").status_code == (
+        status.HTTP_429_TOO_MANY_REQUESTS
+    )
+
+
+def test_the_throttle_cache_culls_only_expired_counters(throttle_cache, settings):
+    settings.CACHES = {
+        **settings.CACHES,
+        "throttle": {**settings.CACHES["throttle"], "OPTIONS": {"MAX_ENTRIES": 10}},
+    }
+    counters = caches["throttle"]
+    for i in range(5):
+        counters.set(f"expired-{i}", [i], 0)  # stored already expired
+    for i in range(30):
+        counters.set(f"live-{i}", [i], 60)
+
+    # three times MAX_ENTRIES: the expired ones went, every live one stayed
+    assert cache_rows(counters._table) == 30
+    assert [counters.get(f"live-{i}") for i in range(30)] == [[i] for i in range(30)]
 
 
 @pytest.mark.django_db(transaction=True)
