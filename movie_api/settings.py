@@ -257,7 +257,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"]
     + (["rest_framework.renderers.BrowsableAPIRenderer"] if DEBUG else []),
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["movie_api.parsers.JSONParser"],
     "DEFAULT_SCHEMA_CLASS": "movie_api.schema.ApiSchema",
     "DEFAULT_THROTTLE_CLASSES": [
         "movie_api.throttling.AnonThrottle",

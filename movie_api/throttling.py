@@ -29,6 +29,7 @@ from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache
 from django.db import connections, router, transaction
 from rest_framework import throttling
+from rest_framework.exceptions import ParseError
 
 LOCK_TIMEOUT_SECONDS = 5
 CACHE_ALIAS = "throttle"
@@ -105,10 +106,20 @@ class _SettingsRateMixin:
         if self.rate is None:
             return True
         self.num_requests, self.duration = self.parse_rate(self.rate)
-        self.key = self.get_cache_key(request, view)
+        try:
+            self.key = self.get_cache_key(request, view)
+            body_error = None
+        except ParseError as exc:
+            # The key reads a body that does not parse. DRF has left request.data
+            # empty, so this key is the caller's without it: count the attempt like
+            # any other, and answer 400 as the view would have once it is allowed.
+            self.key = self.get_cache_key(request, view)
+            body_error = exc
         allowed = self.key is None or self._count()
         if not allowed:
             setattr(request, _REFUSED, True)
+        elif body_error is not None:
+            raise body_error
         return allowed
 
     def _count(self) -> bool:

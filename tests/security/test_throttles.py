@@ -546,6 +546,68 @@ def test_upload_limit_is_one_mebibyte(settings):
     assert settings.DATA_UPLOAD_MAX_MEMORY_SIZE == MIB
 
 
+# --- bodies that do not parse --------------------------------------------------------
+
+NESTED = "[" * 3000 + "]" * 3000  # deeper than the interpreter's recursion limit
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        (TOKEN, None),
+        (REGISTER, None),
+        ("/api/auth/token/refresh/", None),
+        ("/api/reservations/", "customer"),
+        (MOVIES, "manager"),
+    ],
+)
+def test_deeply_nested_json_is_a_parse_error(error_of, client_for, path, role):
+    """The report: 500 and a RecursionError traceback, from the JSON parser."""
+    client = APIClient()
+    if role:
+        client = client_for(UserFactory(roles=["manager"] if role == "manager" else []))
+
+    response = client.post(path, NESTED, content_type="application/json")
+
+    error_of(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+
+
+def test_unparseable_login_bodies_are_counted_by_the_login_throttle(rates, error_of):
+    rates(login="3/min")
+
+    responses = [
+        APIClient().post(TOKEN, body, content_type="application/json")
+        for body in [NESTED, "{not json", NESTED, NESTED]
+    ]
+
+    for response in responses[:3]:
+        error_of(response, status.HTTP_400_BAD_REQUEST, "parse_error")
+    assert_throttled(error_of, responses[3], period_seconds=60)
+
+
+def test_unparseable_bodies_are_counted_by_the_address_limit(rates, error_of):
+    rates(anon="2/min")
+
+    responses = [
+        APIClient().post(REGISTER, NESTED, content_type="application/json")
+        for _ in range(3)
+    ]
+
+    assert [r.status_code for r in responses] == [status.HTTP_400_BAD_REQUEST] * 2 + [
+        status.HTTP_429_TOO_MANY_REQUESTS
+    ]
+
+
+def test_a_deeply_nested_body_logs_one_line_without_traceback(caplog):
+    with caplog.at_level("INFO"):
+        APIClient().post(TOKEN, NESTED, content_type="application/json")
+
+    assert [(r.name, r.levelname, r.exc_info) for r in caplog.records] == [
+        ("django.request", "WARNING", None)
+    ]
+    assert caplog.records[0].getMessage() == f"Bad Request: {TOKEN}"
+
+
 # --- configuration from the environment --------------------------------------------
 
 PROBE = """
