@@ -1,13 +1,23 @@
-"""Project-level endpoints (health check) and the schema class the catalogue shares."""
+"""Project-level endpoints (health check, the admin's rate-limited login) and the
+schema class the catalogue shares."""
 
+import math
+
+from django.contrib import admin
 from django.db import OperationalError, connection
+from django.http import HttpResponse
+from django.views.decorators.cache import never_cache
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
+from rest_framework.exceptions import APIException
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from .exceptions import error_body
 from .schema import ApiSchema
+from .throttling import AnonThrottle, LoginThrottle
 
 
 class HealthView(APIView):
@@ -37,3 +47,30 @@ class HealthView(APIView):
 
 class CatalogueSchema(ApiSchema):
     """The catalogue viewsets name this; ApiSchema documents their anonymous reads."""
+
+
+@never_cache
+def admin_login(request):
+    """The admin's login form (mounted over /admin/login/), under the API login's
+    limits: per address (AnonThrottle) and per (username, address) (LoginThrottle,
+    the same counters as POST /api/auth/token/, so the two doors share one budget).
+    Only submitted forms count; showing the form does not."""
+    if request.method == "POST":
+        # The throttles read DRF's request: the form's fields as request.data, and
+        # the user the session middleware found (DRF would otherwise set its own).
+        form = Request(request, parsers=[FormParser(), MultiPartParser()])
+        form.user = request.user
+        for throttle in (AnonThrottle(), LoginThrottle()):
+            try:
+                allowed = throttle.allow_request(form, None)
+            except APIException:
+                break  # not a form (counted per address): the login form says so
+            if not allowed:
+                wait = max(math.ceil(throttle.wait() or 1), 1)
+                return HttpResponse(
+                    f"Too many login attempts. Try again in {wait} seconds.\n",
+                    status=status.HTTP_429_TOO_MANY_REQUESTS,
+                    content_type="text/plain; charset=utf-8",
+                    headers={"Retry-After": str(wait)},
+                )
+    return admin.site.login(request)

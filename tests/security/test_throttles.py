@@ -14,6 +14,7 @@ from django.core.cache import cache as default_cache
 from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
+from django.test import Client
 from rest_framework import status
 from rest_framework.test import APIClient
 
@@ -416,6 +417,83 @@ def test_without_the_lock_a_parallel_burst_overshoots(rates, monkeypatch):
             break
 
     assert max(passed) > 10, passed
+
+
+# --- the admin's login form ----------------------------------------------------------
+
+ADMIN_LOGIN = "/admin/login/"
+
+
+def admin_login(username: str, *, password: str = PASSWORD, ip: str = "127.0.0.1"):
+    client = Client()
+    response = client.post(
+        ADMIN_LOGIN,
+        {"username": username, "password": password, "next": "/admin/"},
+        REMOTE_ADDR=ip,
+    )
+    response.logged_in = "_auth_user_id" in client.session
+    return response
+
+
+@pytest.mark.parametrize("cache_backend", ["database", "redis"])
+def test_admin_login_is_limited_per_account_and_address(request, rates, cache_backend):
+    """The report: 30 wrong passwords for a staff account in 7 s, then the right
+    one logged in. The admin form shares the API login's budget per (account,
+    address)."""
+    if cache_backend == "redis":
+        request.getfixturevalue("redis_cache")
+    rates(login="10/min")
+    staff = UserFactory(is_staff=True, username="boss")
+    UserFactory(is_staff=True, username="deputy")
+
+    wrong = [admin_login("boss", password="guess").status_code for _ in range(30)]
+    right = admin_login("boss")
+
+    assert Counter(wrong) == {
+        status.HTTP_200_OK: 10,  # the form again, with its error
+        status.HTTP_429_TOO_MANY_REQUESTS: 20,
+    }
+    assert right.status_code == status.HTTP_429_TOO_MANY_REQUESTS
+    assert not right.logged_in
+    assert 0 < int(right["Retry-After"]) <= 60
+    assert b"Traceback" not in right.content
+    # the same account from elsewhere, and another account from here, still log in
+    elsewhere = admin_login(staff.username, ip="10.0.0.2")
+    assert (elsewhere.status_code, elsewhere.logged_in) == (status.HTTP_302_FOUND, True)
+    deputy = admin_login("deputy")
+    assert (deputy.status_code, deputy.logged_in) == (status.HTTP_302_FOUND, True)
+
+
+def test_admin_and_api_logins_share_one_budget(rates):
+    """Alternating the two doors gives no extra guesses."""
+    rates(login="4/min")
+    UserFactory(is_staff=True, username="boss")
+
+    for _ in range(2):
+        admin_login("boss", password="guess")
+        login("boss", password="guess")
+
+    assert admin_login("boss").status_code == status.HTTP_429_TOO_MANY_REQUESTS
+    assert login("boss").status_code == status.HTTP_429_TOO_MANY_REQUESTS
+
+
+def test_admin_login_is_limited_per_address(rates):
+    """One address trying many accounts meets the anonymous limit, as on the API."""
+    rates(anon="5/min", login="10/min")
+
+    codes = [admin_login(f"user{i}", password="guess").status_code for i in range(6)]
+
+    assert codes == [status.HTTP_200_OK] * 5 + [status.HTTP_429_TOO_MANY_REQUESTS]
+
+
+def test_showing_the_admin_login_form_is_not_counted(rates):
+    rates(anon="3/min", login="3/min")
+    UserFactory(is_staff=True, username="boss")
+
+    shown = [Client().get(ADMIN_LOGIN).status_code for _ in range(10)]
+
+    assert shown == [status.HTTP_200_OK] * 10
+    assert admin_login("boss").logged_in
 
 
 # --- across gunicorn workers ----------------------------------------------------------
