@@ -10,6 +10,6 @@ def create_cache_tables(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("accounts", "0003_cache_table")]
+    dependencies = [("accounts", "0005_username_canonical_unique")]
 
     operations = [migrations.RunPython(create_cache_tables, migrations.RunPython.noop)]
