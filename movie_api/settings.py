@@ -1,7 +1,6 @@
 """Django settings for movie_api: every knob comes from the environment, with safe defaults."""
 
 import os
-import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -9,41 +8,16 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from .env import env_bool, env_int, env_list, env_rate, env_str
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def env_bool(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None or value.strip() == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def env_list(name: str, default: str = "") -> list[str]:
-    return [
-        item.strip()
-        for item in os.environ.get(name, default).split(",")
-        if item.strip()
-    ]
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError as exc:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from exc
-
-
-TESTING = "pytest" in sys.modules or (len(sys.argv) > 1 and sys.argv[1] == "test")
-
 DEBUG = env_bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
+SECRET_KEY = env_str("DJANGO_SECRET_KEY")
 if not SECRET_KEY:
-    if DEBUG or TESTING:
+    if DEBUG:
         SECRET_KEY = "insecure-development-key-do-not-use-in-production"
     else:
         raise ImproperlyConfigured(
@@ -52,8 +26,6 @@ if not SECRET_KEY:
         )
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "localhost,127.0.0.1")
-if TESTING:
-    ALLOWED_HOSTS = [*ALLOWED_HOSTS, "testserver"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -115,9 +87,7 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------
-DATABASE_URL = (
-    os.environ.get("DATABASE_URL", "").strip() or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
-)
+DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL)}
 _db = DATABASES["default"]
 if _db["ENGINE"] == "django.db.backends.sqlite3":
@@ -137,7 +107,7 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     # "database table is locked" (measured, shared/NOTES-concurrency.md).
     # One file per process, so parallel test runs on one machine never share it.
     _db["TEST"] = {
-        "NAME": os.environ.get("SQLITE_TEST_NAME")
+        "NAME": env_str("SQLITE_TEST_NAME")
         or os.path.join(tempfile.gettempdir(), f"movie_api_test_{os.getpid()}.sqlite3")
     }
 elif _db["ENGINE"] in {
@@ -166,12 +136,12 @@ AUTH_USER_MODEL = "accounts.User"
 # is a table of its own that only ever drops expired counters: in the default
 # table, culling past MAX_ENTRIES deleted a third of all keys, live counters
 # included, so one client sending many made-up usernames reset every limit.
-REDIS_URL = os.environ.get("REDIS_URL", "").strip()
+REDIS_URL = env_str("REDIS_URL")
 if REDIS_URL:
     _redis = {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
-        "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "movie_api"),
+        "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "movie_api"),
     }
     CACHES = {"default": _redis, "throttle": _redis}
 else:
@@ -203,13 +173,13 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = os.environ.get("STATIC_ROOT", "").strip() or str(BASE_DIR / "staticfiles")
+STATIC_ROOT = env_str("STATIC_ROOT", str(BASE_DIR / "staticfiles"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
-            if DEBUG or TESTING
+            if DEBUG
             else "whitenoise.storage.CompressedManifestStaticFilesStorage"
         )
     },
@@ -272,12 +242,6 @@ REST_FRAMEWORK = {
 }
 
 
-def env_rate(name: str, default: str) -> str | None:
-    """A DRF rate such as "30/min"; "off" (or "none") switches that throttle off."""
-    value = os.environ.get(name, default).strip()
-    return None if value.lower() in {"", "off", "none"} else value
-
-
 # Read at request time by movie_api.throttling; counted in the shared cache.
 THROTTLE_RATES = {
     "anon": env_rate("THROTTLE_ANON_RATE", "300/min"),
@@ -295,7 +259,7 @@ SIMPLE_JWT = {
     "UPDATE_LAST_LOGIN": False,
     # Independent of SECRET_KEY, as simplejwt recommends: rotating one does not
     # invalidate the other.
-    "SIGNING_KEY": os.environ.get("JWT_SIGNING_KEY", "").strip() or SECRET_KEY,
+    "SIGNING_KEY": env_str("JWT_SIGNING_KEY", SECRET_KEY),
     "TOKEN_REFRESH_SERIALIZER": "accounts.serializers.SingleUseTokenRefreshSerializer",
 }
 
@@ -331,12 +295,12 @@ RESERVATION_MAX_ACTIVE_HOLDS = env_int("RESERVATION_MAX_ACTIVE_HOLDS", 5)
 SHOWTIME_CLEANUP_MINUTES = env_int("SHOWTIME_CLEANUP_MINUTES", 15)
 CANCELLATION_CUTOFF_MINUTES = env_int("CANCELLATION_CUTOFF_MINUTES", 60)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
-PAYMENT_GATEWAY = os.environ.get("PAYMENT_GATEWAY", "reservations.payments.TestGateway")
+PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "reservations.payments.TestGateway")
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
