@@ -1,5 +1,5 @@
 """X-Request-ID: kept when sane, generated otherwise, echoed, and stamped on the audit
-events of the request (movie_api.middleware; tested here, where its reader lives)."""
+events of the request (movie_api.middleware)."""
 
 import re
 
@@ -9,9 +9,15 @@ from rest_framework import status
 from movie_api.middleware import current_request_id
 from reservations import services
 from reservations.models import ReservationEvent
-from tests.factories import ReservationFactory
+from tests.factories import ReservationFactory, ShowtimeFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def showtime(db):
+    return ShowtimeFactory()
+
 
 URL = "/api/reservations/"
 

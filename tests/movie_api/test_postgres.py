@@ -9,8 +9,7 @@ from django.db import IntegrityError, connection, transaction
 from rest_framework import status
 
 from showtimes.models import Showtime
-
-from .factories import MovieFactory, ScreenFactory, ShowtimeFactory
+from tests.factories import MovieFactory, ScreenFactory, ShowtimeFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 

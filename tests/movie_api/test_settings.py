@@ -88,7 +88,7 @@ def test_production_code_has_no_test_hooks():
     (tests/seams.py); no setting or branch in the apps can switch a guard off."""
     from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     sources = [
         path
         for app in ("movie_api", "reservations", "showtimes", "tickets", "theaters")
