@@ -3,6 +3,7 @@ the service."""
 
 from django.contrib import admin, messages
 
+from movie_api.admin import ReadOnlyTabularInline, ViewOnlyMixin
 from movie_api.exceptions import DomainError
 
 from . import services
@@ -19,29 +20,17 @@ EVENT_FIELDS = (
 )
 
 
-class ReservedSeatInline(admin.TabularInline):
+class ReservedSeatInline(ReadOnlyTabularInline):
     model = ReservedSeat
     fields = ("seat", "price", "is_active", "held_until")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class TicketInline(admin.TabularInline):
+class TicketInline(ReadOnlyTabularInline):
     model = Ticket
     fields = ("code", "seat", "is_void", "checked_in_at")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class ReservationEventInline(admin.TabularInline):
+class ReservationEventInline(ViewOnlyMixin, admin.TabularInline):
     """The reservation's history, oldest first; nobody edits it."""
 
     model = ReservationEvent
@@ -51,18 +40,9 @@ class ReservationEventInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(ReservationEvent)
-class ReservationEventAdmin(admin.ModelAdmin):
+class ReservationEventAdmin(ViewOnlyMixin, admin.ModelAdmin):
     """The audit log: viewable by whoever may view it, never added, changed or deleted."""
 
     list_display = (
@@ -85,15 +65,6 @@ class ReservationEventAdmin(admin.ModelAdmin):
     ordering = ("-at", "-id")
     fields = ("reservation", "reservation_code", "actor", *EVENT_FIELDS)
     readonly_fields = fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Reservation)

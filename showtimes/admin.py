@@ -4,7 +4,8 @@ from django import forms
 from django.contrib import admin
 from rest_framework import serializers
 
-from movie_api.exceptions import DomainError, detail_messages
+from movie_api.admin import rule_errors_as_form_errors
+from movie_api.exceptions import detail_messages
 
 from . import selectors, services
 from .exceptions import ShowtimeHasReservations
@@ -54,12 +55,10 @@ class ShowtimeAdminForm(forms.ModelForm):
             ends_at=services.compute_ends_at(movie=movie, starts_at=starts_at),
             is_cancelled=cleaned.get("is_cancelled", False),
         )
-        try:
+        with rule_errors_as_form_errors():
             if moved and selectors.has_reservations(instance):
                 raise ShowtimeHasReservations()
             services.check_overlap(candidate)
-        except DomainError as exc:
-            raise forms.ValidationError(exc.message) from exc
         return cleaned
 
 

@@ -4,7 +4,8 @@ from django import forms
 from django.contrib import admin
 from rest_framework import serializers
 
-from movie_api.exceptions import DomainError, detail_messages
+from movie_api.admin import ReadOnlyTabularInline, rule_errors_as_form_errors
+from movie_api.exceptions import detail_messages
 
 from . import services
 from .models import Screen, Seat, Theater
@@ -31,15 +32,9 @@ class TheaterAdmin(admin.ModelAdmin):
     inlines = [ScreenInline]
 
 
-class SeatInline(admin.TabularInline):
+class SeatInline(ReadOnlyTabularInline):
     model = Seat
     fields = ("label", "row", "number", "category")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class ScreenAdminForm(forms.ModelForm):
@@ -55,10 +50,8 @@ class ScreenAdminForm(forms.ModelForm):
         except serializers.ValidationError as exc:
             raise forms.ValidationError(detail_messages(exc.detail)) from exc
         if self.instance.pk and layout != self.instance.layout:
-            try:
+            with rule_errors_as_form_errors():
                 services.check_layout_change(screen=self.instance, layout=layout)
-            except DomainError as exc:
-                raise forms.ValidationError(exc.message) from exc
         return layout
 
 

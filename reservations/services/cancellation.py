@@ -19,13 +19,7 @@ from movie_api.permissions import may_cancel_after_cutoff
 from showtimes.models import Showtime
 
 from ..exceptions import CancellationClosed, ReservationNotActive, TicketUsed
-from ..models import (
-    Reservation,
-    ReservationAction,
-    ReservationStatus,
-    ReservedSeat,
-    Ticket,
-)
+from ..models import Reservation, ReservationAction, ReservationStatus, ReservedSeat
 from ..payments import get_gateway
 from . import locking, seats
 from .audit import bump_seats_version, record_event
@@ -119,11 +113,7 @@ def lock_used_tickets(reservation: Reservation) -> set[int]:
     committed before this read, and is seen, or waits and then finds the ticket
     void: a ticket is never both used and refunded.
     """
-    tickets = (
-        Ticket.objects.select_for_update()
-        .filter(reservation=reservation)
-        .order_by("pk")
-    )
+    tickets = reservation.tickets.select_for_update().order_by("pk")
     return {
         seat_id
         for seat_id, checked_in_at in tickets.values_list("seat_id", "checked_in_at")

@@ -121,15 +121,10 @@ def _confirm(
         ReservedSeat.objects.filter(reservation=reservation, is_active=True).update(
             held_until=None
         )
+        codes = {seat_id: seats.generate_ticket_code() for seat_id, _ in offer[0]}
         Ticket.objects.bulk_create(
-            [
-                Ticket(
-                    reservation=reservation,
-                    seat_id=seat_id,
-                    code=seats.generate_ticket_code(),
-                )
-                for seat_id, _ in offer[0]
-            ]
+            Ticket(reservation=reservation, seat_id=seat_id, code=code)
+            for seat_id, code in codes.items()
         )
         record_event(
             reservation=reservation,
