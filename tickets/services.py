@@ -15,6 +15,7 @@ the reservation's audit trail in the same transaction, so only the winner record
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django.utils import timezone
@@ -30,6 +31,9 @@ from .exceptions import (
     TicketVoid,
 )
 
+if TYPE_CHECKING:
+    from accounts.models import User
+
 CHECK_IN_OPENS_BEFORE_START = timedelta(hours=2)
 
 
@@ -38,7 +42,9 @@ def check_in_window(showtime) -> tuple[datetime, datetime]:
     return showtime.starts_at - CHECK_IN_OPENS_BEFORE_START, showtime.ends_at
 
 
-def check_in_ticket(*, code: str, actor=None, now: datetime | None = None) -> Ticket:
+def check_in_ticket(
+    *, code: str, actor: User | None = None, now: datetime | None = None
+) -> Ticket:
     """Mark the ticket with ``code`` as used, once. Returns it with its joins loaded.
 
     ``actor`` is the box-office user who scanned it, for the audit trail.

@@ -7,7 +7,7 @@ is never sold again for that showtime.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
@@ -76,7 +76,7 @@ def cancel_reservation(*, reservation: Reservation, actor: User) -> Reservation:
 
 
 def _settle_purchase(
-    reservation: Reservation, showtime: Showtime, *, actor: User, now
+    reservation: Reservation, showtime: Showtime, *, actor: User, now: datetime
 ) -> set[int]:
     """Check the policy, set the refund, void unused tickets, queue the refund.
 

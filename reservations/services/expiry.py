@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -23,6 +24,9 @@ from ..models import (
     ReservedSeat,
 )
 from .audit import build_event, bump_seats_version
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 
 def release_expired_holds(
@@ -50,7 +54,7 @@ def release_expired_holds(
 
 
 def cancel_holds_of_cancelled_showtime(
-    *, showtime_id: int, actor=None, now: datetime | None = None
+    *, showtime_id: int, actor: User | None = None, now: datetime | None = None
 ) -> list[int]:
     """Free every hold of a showtime that was just cancelled; returns their ids.
 
@@ -75,7 +79,9 @@ def cancel_holds_of_cancelled_showtime(
     )
 
 
-def on_showtime_cancelled(sender, *, showtime: Showtime, actor=None, **kwargs) -> None:
+def on_showtime_cancelled(
+    sender, *, showtime: Showtime, actor: User | None = None, **kwargs
+) -> None:
     """Receiver of ``showtimes.signals.showtime_cancelled``."""
     cancel_holds_of_cancelled_showtime(showtime_id=showtime.pk, actor=actor)
 

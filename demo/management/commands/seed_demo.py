@@ -23,10 +23,10 @@ from theaters.models import Screen, Theater
 from theaters.services import create_screen
 
 DEMO_USERS = [
-    # username, password, groups, is_staff
-    ("customer", "customer-pass-2026", [], False),
-    ("manager", "manager-pass-2026", [CATALOGUE_MANAGERS], False),
-    ("boxoffice", "boxoffice-pass-2026", [BOX_OFFICE], False),
+    # username, password, role groups
+    ("customer", "customer-pass-2026", []),
+    ("manager", "manager-pass-2026", [CATALOGUE_MANAGERS]),
+    ("boxoffice", "boxoffice-pass-2026", [BOX_OFFICE]),
 ]
 
 
@@ -111,10 +111,9 @@ SLOTS = [time(13, 0), time(16, 30), time(20, 0)]
 
 def seed_users() -> None:
     User = get_user_model()
-    for username, password, groups, is_staff in DEMO_USERS:
+    for username, password, groups in DEMO_USERS:
         user, created = User.objects.get_or_create(
-            username=username,
-            defaults={"email": f"{username}@example.com", "is_staff": is_staff},
+            username=username, defaults={"email": f"{username}@example.com"}
         )
         if created:
             user.set_password(password)
@@ -204,6 +203,6 @@ class Command(BaseCommand):
             f"Demo data ready: {Movie.objects.count()} movies, {Theater.objects.count()} theaters, "
             f"{len(screens)} screens, {created} new showtimes. Demo accounts:"
         )
-        for username, password, groups, _ in DEMO_USERS:
+        for username, password, groups in DEMO_USERS:
             role = ", ".join(groups) or "Customer"
             self.stdout.write(f"  {username} / {password}  ({role})")
