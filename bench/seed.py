@@ -220,7 +220,7 @@ def seed(p: dict, rng: random.Random) -> dict:
                     director=director,
                     genre=genre,
                     language=rng.choice(["English", "English", "French", "Spanish"]),
-                    rating=rng.choice(["G", "PG", "PG-13", "R"]),
+                    certificate=rng.choice(["G", "PG", "PG-13", "R"]),
                     release_date=first_day - timedelta(days=rng.randint(0, 120)),
                     duration_minutes=rng.randint(80, 165),
                     poster_url=f"https://images.example.com/posters/{i + 1}.jpg",

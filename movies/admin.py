@@ -12,11 +12,11 @@ class MovieAdmin(admin.ModelAdmin):
         "title",
         "director",
         "genre",
-        "rating",
+        "certificate",
         "release_date",
         "duration_minutes",
     )
-    list_filter = ("genre", "rating", "language")
+    list_filter = ("genre", "certificate", "language")
     search_fields = ("title", "director", "synopsis")
     date_hierarchy = "release_date"
     # Django 6 will assume https for scheme-less URLs; choose it now, explicitly.

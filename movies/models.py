@@ -14,7 +14,15 @@ class Movie(models.Model):
     director = models.CharField(max_length=200, blank=True)
     genre = models.CharField(max_length=50, blank=True, db_index=True)
     language = models.CharField(max_length=50, blank=True)
-    rating = models.CharField(max_length=10, blank=True, help_text="e.g. PG-13")
+    rating_system = models.CharField(
+        max_length=20, blank=True, help_text="MPA, BBFC, FSK, ... (free text)"
+    )
+    certificate = models.CharField(
+        max_length=20, blank=True, help_text="e.g. PG-13, 15, FSK 16"
+    )
+    min_age = models.PositiveSmallIntegerField(
+        default=0, help_text="Youngest age the certificate admits (0 to 21)"
+    )
     release_date = models.DateField(null=True, blank=True)
     duration_minutes = models.PositiveSmallIntegerField()
     poster_url = models.URLField(max_length=500, blank=True)
@@ -27,6 +35,9 @@ class Movie(models.Model):
                 condition=Q(duration_minutes__gte=1)
                 & Q(duration_minutes__lte=MAX_DURATION_MINUTES),
                 name="movie_duration_1_600",
+            ),
+            models.CheckConstraint(
+                condition=Q(min_age__lte=21), name="movie_min_age_0_21"
             ),
         ]
 

@@ -50,7 +50,8 @@ class MovieFactory(factory.django.DjangoModelFactory):
     director = "Jane Doe"
     genre = "drama"
     language = "English"
-    rating = "PG-13"
+    certificate = "PG-13"
+    rating_system = "MPA"
     duration_minutes = 120
 
 

@@ -20,6 +20,14 @@ class Theater(models.Model):
         db_index=True,
         help_text="Optional when the location already names the city",
     )
+    timezone = models.CharField(
+        max_length=64,
+        default="UTC",
+        help_text="IANA time zone of the theater, e.g. America/New_York",
+    )
+    currency = models.CharField(
+        max_length=3, default="USD", help_text="ISO 4217 code of its prices, e.g. EUR"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

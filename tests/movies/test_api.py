@@ -56,6 +56,9 @@ def test_anonymous_lists_movies_paginated(api_client):
             "genre": "drama",
             "language": "English",
             "rating": "PG-13",
+            "rating_system": "MPA",
+            "certificate": "PG-13",
+            "min_age": 0,
             "release_date": None,
             "duration_minutes": 120,
             "poster_url": "",
@@ -163,7 +166,16 @@ def test_manager_and_staff_create_movie(request, who):
     assert response.status_code == status.HTTP_201_CREATED, response.content
     body = response.json()
     movie = Movie.objects.get()
-    assert body == {**VALID, "id": movie.pk, "created_at": body["created_at"]}
+    assert body == {
+        **VALID,
+        # an old client's free-text rating becomes the certificate
+        "certificate": VALID["rating"],
+        "rating_system": "",
+        "min_age": 0,
+        "id": movie.pk,
+        "created_at": body["created_at"],
+    }
+    assert movie.certificate == VALID["rating"]
 
 
 def test_box_office_cannot_create_movie(box_office_client):

@@ -129,7 +129,7 @@ def seed_movies() -> list[Movie]:
             defaults={
                 "genre": genre,
                 "duration_minutes": minutes,
-                "rating": rating,
+                "certificate": rating,
                 "director": director,
                 "language": "English",
                 "synopsis": f"{title}: a {genre} film directed by {director}.",
