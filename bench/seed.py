@@ -194,7 +194,9 @@ def seed(p: dict, rng: random.Random) -> dict:
         users = []
         for i in range(p["customers"] + BENCH_USERS):
             name = f"customer{i:05d}" if i < p["customers"] else f"bench{i:05d}"
-            user = User(username=name, email=f"{name}@example.com")
+            user = User(
+                username=name, username_canonical=name, email=f"{name}@example.com"
+            )
             user.set_unusable_password()
             users.append(user)
         User.objects.bulk_create(users, batch_size=2000)
