@@ -108,6 +108,11 @@ class ReservationAdmin(admin.ModelAdmin):
             return False
         return super().has_change_permission(request)
 
+    def has_delete_permission(self, request, obj=None):
+        # Deleting would skip the services: no refund, no audit event, and the
+        # seats (a checked-in one included) offered for sale again. Cancel instead.
+        return False
+
     @admin.display(description="showtime", ordering="showtime__starts_at")
     def showtime_summary(self, reservation: Reservation) -> str:
         showtime = reservation.showtime
