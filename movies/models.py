@@ -7,6 +7,29 @@ from django.db.models import Q
 # of the calendar (showtimes.serializers.start_range).
 MAX_DURATION_MINUTES = 600
 
+# Certificates that admit nobody under an age, per rating system (upper case; FSK
+# certificates without their "FSK " prefix). A movie with one of these needs a
+# min_age at least as high. Other systems and certificates are free text and
+# restrict only through the min_age given with them. BBFC 12A and MPA PG-13 admit
+# children accompanied, so they restrict nobody.
+RESTRICTING_CERTIFICATES: dict[str, dict[str, int]] = {
+    "MPA": {"R": 17, "NC-17": 18},
+    "BBFC": {"12": 12, "15": 15, "18": 18, "R18": 18},
+    "FSK": {"6": 6, "12": 12, "16": 16, "18": 18},
+}
+
+
+def restricting_age(rating_system: str, certificate: str) -> int:
+    """The age below which ``certificate`` of ``rating_system`` admits nobody (0: none).
+
+    Case and spacing do not matter; FSK's "FSK 16" and "16" are the same.
+    """
+    system = rating_system.strip().upper()
+    name = " ".join(certificate.upper().split())
+    if system == "FSK":
+        name = name.removeprefix("FSK").strip()
+    return RESTRICTING_CERTIFICATES.get(system, {}).get(name, 0)
+
 
 class Movie(models.Model):
     title = models.CharField(max_length=200)

@@ -2,7 +2,25 @@
 
 from rest_framework import serializers
 
-from .models import MAX_DURATION_MINUTES, Movie
+from .models import (
+    MAX_DURATION_MINUTES,
+    RESTRICTING_CERTIFICATES,
+    Movie,
+    restricting_age,
+)
+
+
+def check_min_age(*, rating_system: str, certificate: str, min_age: int | None) -> None:
+    """A restricting certificate comes with its age or a higher one (the API's and
+    the admin's rule); ``min_age`` None means it was not given."""
+    required = restricting_age(rating_system, certificate)
+    if required and (min_age is None or min_age < required):
+        name = f"{rating_system.strip()} {certificate.strip()}"
+        given = "is required" if min_age is None else f"is {min_age}"
+        raise serializers.ValidationError(
+            f"Certificate {name} admits nobody under {required}: min_age {given}; "
+            f"give {required} or higher."
+        )
 
 
 class MovieSerializer(serializers.ModelSerializer):
@@ -18,7 +36,22 @@ class MovieSerializer(serializers.ModelSerializer):
         allow_blank=True,
         help_text="The certificate under its old name (kept for existing clients).",
     )
-    min_age = serializers.IntegerField(min_value=0, max_value=21, required=False)
+    min_age = serializers.IntegerField(
+        min_value=0,
+        max_value=21,
+        required=False,
+        help_text="Youngest age admitted (0 to 21). Required, at the certificate's "
+        "age or higher, for a restricting certificate of a known system (e.g. MPA "
+        "R: 17, NC-17: 18; BBFC 12, 15, 18, R18; FSK 6, 12, 16, 18).",
+    )
+    rating_system = serializers.CharField(
+        max_length=20,
+        required=False,
+        allow_blank=True,
+        help_text="Rating system. Known: "
+        + ", ".join(RESTRICTING_CERTIFICATES)
+        + " (their restricting certificates need a min_age); any other is free text.",
+    )
 
     class Meta:
         model = Movie
@@ -39,3 +72,19 @@ class MovieSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = ["id", "created_at"]
+
+    def validate(self, attrs):
+        def current(field, default):
+            return attrs.get(field, getattr(self.instance, field, default))
+
+        # An unchanged, stored min_age counts as given: the rule is on the result.
+        given = "min_age" in attrs or self.instance is not None
+        try:
+            check_min_age(
+                rating_system=current("rating_system", ""),
+                certificate=current("certificate", ""),
+                min_age=current("min_age", 0) if given else None,
+            )
+        except serializers.ValidationError as exc:
+            raise serializers.ValidationError({"min_age": exc.detail}) from exc
+        return attrs
