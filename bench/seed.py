@@ -168,6 +168,7 @@ def seed(p: dict, rng: random.Random) -> dict:
     from rest_framework_simplejwt.tokens import AccessToken
 
     from accounts.models import User
+    from movie_api.business_day import business_date
     from movies.models import Movie
     from reservations.models import (
         Reservation,
@@ -285,6 +286,9 @@ def seed(p: dict, rng: random.Random) -> dict:
                                 c: str(BASE_PRICES[c] + extra)
                                 for c in sorted(categories)
                             },
+                            business_date=business_date(
+                                starts_at, screen.theater.timezone
+                            ),
                         )
                     )
         # The hot showtime: the 19:30 show on the first theater's 300-seat screen,

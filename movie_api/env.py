@@ -7,6 +7,8 @@ A value that cannot be read is an
 """
 
 import os
+import re
+from datetime import time
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -41,3 +43,14 @@ def env_rate(name: str, default: str) -> str | None:
     """A DRF rate such as "30/min"; "off" (or "none") switches that throttle off."""
     value = os.environ.get(name, default).strip()
     return None if value.lower() in {"", "off", "none"} else value
+
+
+def env_time(name: str, default: str) -> time:
+    """A time of day written HH:MM (24-hour clock), such as "06:00"."""
+    value = env_str(name, default)
+    match = re.fullmatch(r"([01][0-9]|2[0-3]):([0-5][0-9])", value)
+    if not match:
+        raise ImproperlyConfigured(
+            f"{name} must be a time of day as HH:MM (00:00 to 23:59), got {value!r}"
+        )
+    return time(int(match[1]), int(match[2]))

@@ -40,6 +40,28 @@ class DomainError(Exception):
         super().__init__(self.message)
 
 
+#: Codes a field's validator may give its error that say more than "invalid". When
+#: every error of a 400 carries the same one of these, it is the envelope's code
+#: (``fields`` still holds the messages); any other mix stays "invalid".
+SPECIFIC_FIELD_CODES = frozenset({"invalid_timezone", "invalid_currency"})
+
+
+def _codes(detail: Any) -> set[str]:
+    if isinstance(detail, dict):
+        return set().union(*map(_codes, detail.values()))
+    if isinstance(detail, list):
+        return set().union(*map(_codes, detail))
+    return {str(getattr(detail, "code", "invalid"))}
+
+
+def validation_code(detail: Any) -> str:
+    """The envelope's code for a ValidationError's detail: see SPECIFIC_FIELD_CODES."""
+    codes = _codes(detail)
+    if len(codes) == 1 and codes <= SPECIFIC_FIELD_CODES:
+        return codes.pop()
+    return "invalid"
+
+
 def error_body(code: str, message: str, *, fields=None, details=None) -> dict:
     return {
         "error": {
@@ -181,7 +203,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, exceptions.ValidationError):
         fields = field_messages(exc.detail)
         message = _first_message(fields) or "Invalid input."
-        response.data = error_body("invalid", message, fields=fields)
+        response.data = error_body(validation_code(exc.detail), message, fields=fields)
         return response
 
     detail = getattr(exc, "detail", None)

@@ -8,7 +8,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from .env import env_bool, env_int, env_list, env_rate, env_str
+from . import codes
+from .env import env_bool, env_int, env_list, env_rate, env_str, env_time
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -278,6 +279,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "ReservationStatusEnum": "reservations.models.ReservationStatus",
         "ReservationActionEnum": "reservations.models.ReservationAction",
+        "ShowtimeFormatEnum": "showtimes.models.ShowtimeFormat",
     },
 }
 
@@ -296,6 +298,24 @@ SHOWTIME_CLEANUP_MINUTES = env_int("SHOWTIME_CLEANUP_MINUTES", 15)
 CANCELLATION_CUTOFF_MINUTES = env_int("CANCELLATION_CUTOFF_MINUTES", 60)
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "reservations.payments.TestGateway")
+
+# --- Catalogue: where theaters are and what they charge in -----------------------
+# What a theater created without a timezone or currency gets (IANA name, ISO 4217).
+DEFAULT_THEATER_TIMEZONE = env_str("DEFAULT_THEATER_TIMEZONE", "UTC")
+if not codes.is_timezone(DEFAULT_THEATER_TIMEZONE):
+    raise ImproperlyConfigured(
+        "DEFAULT_THEATER_TIMEZONE must be an IANA time zone such as "
+        f"America/New_York, got {DEFAULT_THEATER_TIMEZONE!r}"
+    )
+DEFAULT_CURRENCY = env_str("DEFAULT_CURRENCY", "USD")
+if not codes.is_currency(DEFAULT_CURRENCY):
+    raise ImproperlyConfigured(
+        f"DEFAULT_CURRENCY must be an ISO 4217 code such as EUR, got {DEFAULT_CURRENCY!r}"
+    )
+# Theater local time at which a cinema's business day (its programme) starts: a
+# show before it belongs to the day before. Stored per showtime (business_date):
+# after changing it, run `manage.py recompute_business_dates`.
+BUSINESS_DAY_STARTS_AT = env_time("BUSINESS_DAY_STARTS_AT", "06:00")
 
 LOGGING = {
     "version": 1,

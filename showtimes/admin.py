@@ -10,7 +10,12 @@ from movie_api.exceptions import detail_messages
 from . import selectors, services
 from .exceptions import ShowtimeHasReservations
 from .models import Showtime
-from .serializers import check_prices_cover, check_start_in_range, normalise_prices
+from .serializers import (
+    check_language,
+    check_prices_cover,
+    check_start_in_range,
+    normalise_prices,
+)
 
 
 class ShowtimeAdminForm(forms.ModelForm):
@@ -18,7 +23,19 @@ class ShowtimeAdminForm(forms.ModelForm):
 
     class Meta:
         model = Showtime
-        fields = ("movie", "screen", "starts_at", "prices", "is_cancelled")
+        fields = (
+            "movie",
+            "screen",
+            "starts_at",
+            "prices",
+            "is_cancelled",
+            "format",
+            "audio_language",
+            "subtitles",
+            "has_closed_captions",
+            "has_audio_description",
+            "is_relaxed",
+        )
 
     def clean_starts_at(self):
         # Out of range, deriving ends_at in clean() would overflow: a crash.
@@ -26,6 +43,21 @@ class ShowtimeAdminForm(forms.ModelForm):
             return check_start_in_range(self.cleaned_data["starts_at"])
         except serializers.ValidationError as exc:
             raise forms.ValidationError(detail_messages(exc.detail)) from exc
+
+    def _language(self, field: str) -> str | None:
+        value = self.cleaned_data[field]
+        if value is None:
+            return None
+        try:
+            return check_language(value)
+        except serializers.ValidationError as exc:
+            raise forms.ValidationError(detail_messages(exc.detail)) from exc
+
+    def clean_audio_language(self):
+        return self._language("audio_language")
+
+    def clean_subtitles(self):
+        return self._language("subtitles")
 
     def clean_prices(self):
         try:
@@ -65,12 +97,21 @@ class ShowtimeAdminForm(forms.ModelForm):
 @admin.register(Showtime)
 class ShowtimeAdmin(admin.ModelAdmin):
     form = ShowtimeAdminForm
-    list_display = ("movie", "screen", "starts_at", "ends_at", "is_cancelled")
-    list_filter = ("starts_at", "screen__theater", "is_cancelled")
+    list_display = (
+        "movie",
+        "screen",
+        "starts_at",
+        "business_date",
+        "format",
+        "audio_language",
+        "subtitles",
+        "is_cancelled",
+    )
+    list_filter = ("business_date", "screen__theater", "format", "is_cancelled")
     search_fields = ("movie__title", "screen__name", "screen__theater__name")
     date_hierarchy = "starts_at"
     list_select_related = ("movie", "screen", "screen__theater")
-    readonly_fields = ("ends_at",)
+    readonly_fields = ("ends_at", "business_date")
     autocomplete_fields = ("movie",)
 
     def save_model(self, request, obj, form, change):
@@ -89,3 +130,4 @@ class ShowtimeAdmin(admin.ModelAdmin):
                 }
             )
         obj.pk, obj.ends_at = saved.pk, saved.ends_at
+        obj.business_date = saved.business_date

@@ -1,10 +1,39 @@
-"""Showtimes: a movie on a screen at a time, with a price per seat category."""
+"""Showtimes: a movie on a screen at a time, with a price per seat category, in a
+format, a language and with the accessibility it offers."""
 
 from django.db import models
 from django.db.models import F, Q
 
 from movies.models import Movie
 from theaters.models import Screen
+
+
+class ShowtimeFormat(models.TextChoices):
+    TWO_D = "2D", "2D"
+    THREE_D = "3D", "3D"
+    IMAX = "IMAX", "IMAX"
+    IMAX_3D = "IMAX_3D", "IMAX 3D"
+    FOUR_DX = "4DX", "4DX"
+    DOLBY_CINEMA = "DOLBY_CINEMA", "Dolby Cinema"
+
+
+class Accessibility(models.TextChoices):
+    """What a show may offer; the API lists them, one boolean column each."""
+
+    CLOSED_CAPTIONS = "closed_captions", "Closed captions"
+    AUDIO_DESCRIPTION = "audio_description", "Audio description"
+    RELAXED = "relaxed", "Relaxed screening"
+
+
+# The column that records each Accessibility value. Booleans rather than a list in
+# a JSONField: "offers relaxed" is a plain indexed-friendly equality on SQLite and
+# PostgreSQL alike (JSONField __contains on a list does not exist on SQLite), and
+# the database holds no spelling of a value that could drift from the choices.
+ACCESSIBILITY_COLUMNS = {
+    Accessibility.CLOSED_CAPTIONS: "has_closed_captions",
+    Accessibility.AUDIO_DESCRIPTION: "has_audio_description",
+    Accessibility.RELAXED: "is_relaxed",
+}
 
 
 class Showtime(models.Model):
@@ -18,6 +47,30 @@ class Showtime(models.Model):
     )
     prices = models.JSONField(help_text='{"standard": "10.00", "premium": "15.50"}')
     is_cancelled = models.BooleanField(default=False)
+    business_date = models.DateField(
+        editable=False,
+        help_text="The theater's business day this show belongs to (derived from "
+        "starts_at, the theater's time zone and BUSINESS_DAY_STARTS_AT).",
+    )
+    format = models.CharField(
+        max_length=12, choices=ShowtimeFormat.choices, default=ShowtimeFormat.TWO_D
+    )
+    # null, not "": the API says null for "no subtitles" / "not given", and a
+    # third state ("" beside null) would only need explaining.
+    audio_language = models.CharField(  # noqa: DJ001
+        max_length=2, null=True, blank=True, help_text="ISO 639-1 code, e.g. en"
+    )
+    subtitles = models.CharField(  # noqa: DJ001
+        max_length=2,
+        null=True,
+        blank=True,
+        help_text="ISO 639-1 code of the subtitles, or empty for none",
+    )
+    has_closed_captions = models.BooleanField(default=False)
+    has_audio_description = models.BooleanField(default=False)
+    is_relaxed = models.BooleanField(
+        default=False, help_text="A relaxed screening (lights up, sound down)"
+    )
     seats_version = models.PositiveIntegerField(
         default=0,
         editable=False,
@@ -33,6 +86,10 @@ class Showtime(models.Model):
                 condition=Q(ends_at__gt=F("starts_at")),
                 name="showtime_ends_after_start",
             ),
+            models.CheckConstraint(
+                condition=Q(format__in=ShowtimeFormat.values),
+                name="showtime_format_known",
+            ),
         ]
         indexes = [
             models.Index(fields=["starts_at", "id"], name="showtime_starts_idx"),
@@ -42,7 +99,20 @@ class Showtime(models.Model):
             models.Index(
                 fields=["movie", "starts_at"], name="showtime_movie_starts_idx"
             ),
+            # ?date= is an equality on business_date, then the list's order.
+            models.Index(
+                fields=["business_date", "starts_at", "id"],
+                name="showtime_business_date_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.movie.title} @ {self.screen} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def accessibility(self) -> list[str]:
+        return [
+            str(value)
+            for value, column in ACCESSIBILITY_COLUMNS.items()
+            if getattr(self, column)
+        ]

@@ -1,5 +1,7 @@
 """Read queries for showtimes, with the joins and the live seat count they need."""
 
+from datetime import datetime
+
 from django.db.models import (
     Count,
     F,
@@ -12,6 +14,8 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+
+from movie_api.business_day import local_time
 
 from .models import Showtime
 
@@ -51,3 +55,13 @@ def list_showtimes() -> QuerySet[Showtime]:
 def has_reservations(showtime: Showtime) -> bool:
     """Whether any reservation (in any state: they are history) claims its seats."""
     return _claims_model().objects.filter(showtime_id=showtime.pk).order_by().exists()
+
+
+def local_starts_at(showtime: Showtime) -> datetime:
+    """When ``showtime`` starts on its theater's clocks (aware, with the offset).
+
+    No query when ``screen__theater`` is already joined, as list_showtimes does.
+    Rules about "the local start" (a matinee before 17:00, weekday 0 = Monday)
+    read this, never ``starts_at`` (UTC).
+    """
+    return local_time(showtime.starts_at, showtime.screen.theater.timezone)

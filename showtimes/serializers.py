@@ -1,4 +1,5 @@
-"""Showtime representation, the shape of its prices and the range of its start."""
+"""Showtime representation, the shape of its prices, the range of its start, and
+its format, languages and accessibility."""
 
 import re
 from datetime import UTC, datetime, time, timedelta
@@ -6,12 +7,16 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from movie_api import codes
 from movies.models import MAX_DURATION_MINUTES
 from theaters.models import SeatCategory
 
-from .models import Showtime
+from .models import ACCESSIBILITY_COLUMNS, Accessibility, Showtime, ShowtimeFormat
+from .selectors import local_starts_at
 
 MAX_PRICE = Decimal("10000")
 # ASCII digits, an optional point and decimals: nothing else. Decimal() alone also
@@ -101,6 +106,59 @@ class PricesField(serializers.JSONField):
         return normalise_prices(super().to_internal_value(data))
 
 
+UNKNOWN_LANGUAGE = (
+    "Unknown language; use an ISO 639-1 code in lower case, such as en, de or fr."
+)
+
+
+def check_language(value: str) -> str:
+    """An ISO 639-1 language code, lower case (the API's and the admin's rule)."""
+    if not codes.is_language(value):
+        raise serializers.ValidationError(UNKNOWN_LANGUAGE)
+    return value
+
+
+def language_field(help_text: str) -> serializers.CharField:
+    # No max_length: a long unknown code is one error, not two.
+    return serializers.CharField(
+        allow_null=True,
+        required=False,
+        validators=[check_language],
+        help_text=help_text,
+    )
+
+
+class AccessibilityField(serializers.ListField):
+    """The accessibility a show offers, as a list; stored one boolean column each
+    (see showtimes.models.ACCESSIBILITY_COLUMNS)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            child=serializers.ChoiceField(choices=Accessibility.choices),
+            source="*",
+            required=False,
+            max_length=len(Accessibility.values),
+            help_text="What the show offers, each at most once: "
+            + ", ".join(Accessibility.values)
+            + ". Defaults to none.",
+            **kwargs,
+        )
+
+    def to_representation(self, instance: Showtime) -> list[str]:
+        return instance.accessibility
+
+    def to_internal_value(self, data) -> dict[str, bool]:
+        values = super().to_internal_value(data)
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise serializers.ValidationError(
+                f"List each value once; repeated: {', '.join(repeated)}."
+            )
+        return {
+            column: value in values for value, column in ACCESSIBILITY_COLUMNS.items()
+        }
+
+
 class ShowtimeSerializer(serializers.ModelSerializer):
     theater = serializers.IntegerField(source="screen.theater_id", read_only=True)
     movie_title = serializers.CharField(source="movie.title", read_only=True)
@@ -108,6 +166,16 @@ class ShowtimeSerializer(serializers.ModelSerializer):
     theater_name = serializers.CharField(source="screen.theater.name", read_only=True)
     capacity = serializers.IntegerField(read_only=True)
     available_seats = serializers.IntegerField(read_only=True)
+    local_starts_at = serializers.SerializerMethodField(
+        help_text="starts_at on the theater's clocks, with its UTC offset "
+        "(ISO 8601, e.g. 2026-03-08T01:30:00-05:00)."
+    )
+    format = serializers.ChoiceField(
+        choices=ShowtimeFormat.choices, required=False, help_text="Defaults to 2D."
+    )
+    audio_language = language_field("ISO 639-1 code of the spoken language, or null.")
+    subtitles = language_field("ISO 639-1 code of the subtitles, or null for none.")
+    accessibility = AccessibilityField()
     prices = PricesField()
 
     class Meta:
@@ -122,13 +190,30 @@ class ShowtimeSerializer(serializers.ModelSerializer):
             "theater_name",
             "starts_at",
             "ends_at",
+            "local_starts_at",
+            "business_date",
+            "format",
+            "audio_language",
+            "subtitles",
+            "accessibility",
             "prices",
             "is_cancelled",
             "capacity",
             "available_seats",
             "created_at",
         ]
-        read_only_fields = ["id", "ends_at", "created_at"]
+        read_only_fields = ["id", "ends_at", "business_date", "created_at"]
+        extra_kwargs = {
+            "business_date": {
+                "help_text": "The theater's business day of the show (YYYY-MM-DD): "
+                "its local date, or the day before when it starts before "
+                "BUSINESS_DAY_STARTS_AT. ?date= filters on it."
+            }
+        }
+
+    @extend_schema_field(OpenApiTypes.DATETIME)
+    def get_local_starts_at(self, showtime: Showtime) -> str:
+        return local_starts_at(showtime).isoformat()
 
     def validate_starts_at(self, value):
         check_start_in_range(value)

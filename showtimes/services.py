@@ -1,4 +1,5 @@
-"""Showtime writes: derived end time and the no-overlap rule, checked under a lock.
+"""Showtime writes: derived end time and business date, and the no-overlap rule,
+checked under a lock.
 
 On SQLite the IMMEDIATE transaction serialises writers, so "check then insert"
 is safe; on PostgreSQL the screen row is locked for the same effect, and an
@@ -11,8 +12,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from movie_api.business_day import business_date
 from movies.models import Movie
-from theaters.models import Screen
+from theaters.models import Screen, Theater
 
 from . import selectors
 from .exceptions import ShowtimeHasReservations, ShowtimeOverlap
@@ -102,9 +104,21 @@ def _check_moved_showtimes(moved: list[Showtime]) -> None:
 
 
 def save_showtime(showtime: Showtime) -> Showtime:
+    """Check and save ``showtime`` under its screen's lock, with its business date.
+
+    The theater's zone is read after the lock: a zone change locks the screens of
+    its theater before it moves their showtimes (follow_theater_timezone), so a
+    showtime saved meanwhile waits and then reads the new zone.
+    """
     try:
         with transaction.atomic():
             Screen.objects.select_for_update().filter(pk=showtime.screen_id).first()
+            zone_name = (
+                Theater.objects.filter(screens=showtime.screen_id)
+                .values_list("timezone", flat=True)
+                .get()
+            )
+            showtime.business_date = business_date(showtime.starts_at, zone_name)
             check_overlap(showtime)
             showtime.save()
     except IntegrityError as exc:
@@ -121,7 +135,10 @@ def create_showtime(
     starts_at: datetime,
     prices: dict,
     is_cancelled: bool = False,
+    **details,
 ) -> Showtime:
+    """Create a showtime; ``details`` are its descriptive fields (format,
+    audio_language, subtitles and the accessibility columns)."""
     showtime = Showtime(
         movie=movie,
         screen=screen,
@@ -129,6 +146,7 @@ def create_showtime(
         ends_at=compute_ends_at(movie=movie, starts_at=starts_at),
         prices=prices,
         is_cancelled=is_cancelled,
+        **details,
     )
     return save_showtime(showtime)
 
@@ -163,3 +181,49 @@ def update_showtime(*, showtime: Showtime, actor=None, **changes) -> Showtime:
         if showtime.is_cancelled and not was_cancelled:
             showtime_cancelled.send(sender=Showtime, showtime=showtime, actor=actor)
         return showtime
+
+
+def follow_theater_timezone(sender, theater: Theater, **kwargs) -> None:
+    """``theater_timezone_changed`` receiver: move its showtimes' business dates.
+
+    Runs inside the theater's transaction, so the dates move with the zone or not
+    at all. Past showtimes move too: the business date says which local day a
+    show was on.
+    """
+    move_business_dates(theater=theater)
+
+
+def move_business_dates(*, theater: Theater) -> int:
+    """Set the business date of ``theater``'s showtimes from its zone; how many moved.
+
+    Call inside a transaction. Locks in the order every showtime write takes
+    them (showtime rows by pk, then screens by pk), then reads the showtimes
+    again: once the screens are locked none can be added until commit.
+    """
+    of_theater = Showtime.objects.filter(screen__theater_id=theater.pk)
+    list(of_theater.select_for_update().order_by("pk").values_list("pk", flat=True))
+    list(
+        Screen.objects.select_for_update()
+        .filter(theater_id=theater.pk)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    moved = []
+    for showtime in of_theater.only("pk", "starts_at", "business_date").order_by("pk"):
+        day = business_date(showtime.starts_at, theater.timezone)
+        if day != showtime.business_date:
+            showtime.business_date = day
+            moved.append(showtime)
+    Showtime.objects.bulk_update(moved, ["business_date"], batch_size=1000)
+    return len(moved)
+
+
+def recompute_business_dates() -> int:
+    """Recompute every showtime's business date, one theater per transaction (after
+    BUSINESS_DAY_STARTS_AT changed); returns how many moved."""
+    moved = 0
+    for pk in Theater.objects.order_by("pk").values_list("pk", flat=True):
+        with transaction.atomic():
+            theater = Theater.objects.select_for_update().get(pk=pk)
+            moved += move_business_dates(theater=theater)
+    return moved

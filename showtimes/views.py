@@ -1,6 +1,9 @@
 """Showtime CRUD: anyone reads, catalogue managers write."""
 
+from types import SimpleNamespace
+
 from rest_framework import viewsets
+from rest_framework.negotiation import DefaultContentNegotiation
 
 from movie_api.permissions import CatalogueModelPermissions
 from movie_api.views import CatalogueSchema
@@ -10,8 +13,17 @@ from .filters import ShowtimeFilterSet
 from .serializers import ShowtimeSerializer
 
 
+class FilmFormatNegotiation(DefaultContentNegotiation):
+    """Here ``?format=`` filters by film format (2D, IMAX, ...). DRF reads that
+    parameter as the renderer to use (URL_FORMAT_OVERRIDE), so ``?format=IMAX``
+    answered 404; on showtimes only the Accept header picks the renderer."""
+
+    settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
+
+
 class ShowtimeViewSet(viewsets.ModelViewSet):
     schema = CatalogueSchema()
+    content_negotiation_class = FilmFormatNegotiation
     serializer_class = ShowtimeSerializer
     permission_classes = [CatalogueModelPermissions]
     filterset_class = ShowtimeFilterSet

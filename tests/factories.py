@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import BOX_OFFICE, CATALOGUE_MANAGERS
+from movie_api.business_day import business_date
 from movies.models import Movie
 from reservations import services as booking_services
 from reservations.models import Reservation
@@ -92,6 +93,9 @@ class ShowtimeFactory(factory.django.DjangoModelFactory):
         lambda o: compute_ends_at(movie=o.movie, starts_at=o.starts_at)
     )
     prices = factory.LazyFunction(lambda: dict(DEFAULT_PRICES))
+    business_date = factory.LazyAttribute(
+        lambda o: business_date(o.starts_at, o.screen.theater.timezone)
+    )
 
 
 class ReservationFactory(factory.django.DjangoModelFactory):

@@ -9,7 +9,7 @@ from movie_api.exceptions import detail_messages
 
 from . import services
 from .models import Screen, Seat, Theater
-from .serializers import ScreenSerializer
+from .serializers import ScreenSerializer, check_currency, check_timezone
 
 
 class ScreenInline(admin.TabularInline):
@@ -24,12 +24,43 @@ class ScreenInline(admin.TabularInline):
         return False  # a screen needs a layout: add it on its own page
 
 
+class TheaterAdminForm(forms.ModelForm):
+    """The API's rules for the time zone and the currency."""
+
+    class Meta:
+        model = Theater
+        fields = ("name", "location", "city", "timezone", "currency")
+
+    def _checked(self, field: str, check) -> str:
+        try:
+            return check(self.cleaned_data[field])
+        except serializers.ValidationError as exc:
+            raise forms.ValidationError(detail_messages(exc.detail)) from exc
+
+    def clean_timezone(self):
+        return self._checked("timezone", check_timezone)
+
+    def clean_currency(self):
+        return self._checked("currency", check_currency)
+
+
 @admin.register(Theater)
 class TheaterAdmin(admin.ModelAdmin):
-    list_display = ("name", "city", "location")
-    list_filter = ("city",)
+    form = TheaterAdminForm
+    list_display = ("name", "city", "location", "timezone", "currency")
+    list_filter = ("city", "timezone", "currency")
     search_fields = ("name", "city", "location")
     inlines = [ScreenInline]
+
+    def save_model(self, request, obj, form, change):
+        # Through the service, as the API does: a new time zone moves the business
+        # dates of the theater's showtimes in the same transaction.
+        if change:
+            services.update_theater(
+                theater=obj, **{f: form.cleaned_data[f] for f in form.changed_data}
+            )
+        else:
+            super().save_model(request, obj, form, change)
 
 
 class SeatInline(ReadOnlyTabularInline):

@@ -1,5 +1,6 @@
 """Theaters, their screens, and the seats of each screen."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -9,6 +10,14 @@ class SeatCategory(models.TextChoices):
     PREMIUM = "premium", "Premium"
     RECLINER = "recliner", "Recliner"
     ACCESSIBLE = "accessible", "Accessible"
+
+
+def default_timezone() -> str:
+    return settings.DEFAULT_THEATER_TIMEZONE
+
+
+def default_currency() -> str:
+    return settings.DEFAULT_CURRENCY
 
 
 class Theater(models.Model):
@@ -22,11 +31,13 @@ class Theater(models.Model):
     )
     timezone = models.CharField(
         max_length=64,
-        default="UTC",
+        default=default_timezone,
         help_text="IANA time zone of the theater, e.g. America/New_York",
     )
     currency = models.CharField(
-        max_length=3, default="USD", help_text="ISO 4217 code of its prices, e.g. EUR"
+        max_length=3,
+        default=default_currency,
+        help_text="ISO 4217 code of its prices, e.g. EUR",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

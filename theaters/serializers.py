@@ -4,6 +4,8 @@ import re
 
 from rest_framework import serializers
 
+from movie_api import codes
+
 from .models import Screen, SeatCategory, Theater
 
 ROW_LABEL = re.compile(r"^[A-Z]{1,3}$")
@@ -38,6 +40,32 @@ class LayoutRowSerializer(serializers.Serializer):
         return value
 
 
+def check_timezone(value: str) -> str:
+    """An IANA time zone name, exactly as IANA spells it (the API's and the admin's rule)."""
+    if not codes.is_timezone(value):
+        raise serializers.ValidationError(
+            "Unknown time zone; use an IANA name such as America/New_York, "
+            "Europe/Berlin or UTC.",
+            code="invalid_timezone",
+        )
+    return value
+
+
+def check_currency(value: str) -> str:
+    """An ISO 4217 currency code in capitals (the API's and the admin's rule)."""
+    if not codes.is_currency(value):
+        hint = (
+            f" Write it in capitals: {value.upper()}."
+            if isinstance(value, str) and codes.is_currency(value.upper())
+            else ""
+        )
+        raise serializers.ValidationError(
+            "Unknown currency; use an ISO 4217 code such as USD, EUR or GBP." + hint,
+            code="invalid_currency",
+        )
+    return value
+
+
 class ScreenSummarySerializer(serializers.ModelSerializer):
     class Meta:
         model = Screen
@@ -47,10 +75,34 @@ class ScreenSummarySerializer(serializers.ModelSerializer):
 
 class TheaterSerializer(serializers.ModelSerializer):
     screens = ScreenSummarySerializer(many=True, read_only=True)
+    # No max_length here: every known name fits the column, and a long unknown one
+    # is one error (invalid_timezone), not two.
+    timezone = serializers.CharField(
+        required=False,
+        validators=[check_timezone],
+        help_text="IANA time zone, e.g. America/New_York. Defaults to the "
+        "DEFAULT_THEATER_TIMEZONE setting on create. Changing it moves the "
+        "business date of its showtimes.",
+    )
+    currency = serializers.CharField(
+        required=False,
+        validators=[check_currency],
+        help_text="ISO 4217 code of its prices in capitals, e.g. EUR. Defaults to "
+        "the DEFAULT_CURRENCY setting on create.",
+    )
 
     class Meta:
         model = Theater
-        fields = ["id", "name", "location", "city", "screens", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "location",
+            "city",
+            "timezone",
+            "currency",
+            "screens",
+            "created_at",
+        ]
         read_only_fields = ["id", "screens", "created_at"]
 
 

@@ -1,4 +1,5 @@
-"""Screen writes: a screen and its seats are created and re-laid out together."""
+"""Theater and screen writes: a theater's new time zone reaches its showtimes; a
+screen and its seats are created and re-laid out together."""
 
 from django.db import transaction
 from django.db.models import ProtectedError, RestrictedError
@@ -7,6 +8,26 @@ from django.utils import timezone
 
 from .exceptions import ScreenHasReservations, ShowtimePricesMissing
 from .models import Screen, Seat, Theater
+from .signals import theater_timezone_changed
+
+
+def update_theater(*, theater: Theater, **changes) -> Theater:
+    """Update a theater; a new ``timezone`` is announced in the same transaction.
+
+    The showtimes app moves the business dates of the theater's showtimes on
+    ``theater_timezone_changed``, so ``?date=`` keeps finding them on the right day.
+    """
+    with transaction.atomic():
+        theater = Theater.objects.select_for_update().get(pk=theater.pk)
+        old_timezone = theater.timezone
+        for field, value in changes.items():
+            setattr(theater, field, value)
+        theater.save()
+        if theater.timezone != old_timezone:
+            theater_timezone_changed.send(
+                sender=Theater, theater=theater, old_timezone=old_timezone
+            )
+    return theater
 
 
 def layout_capacity(layout: list[dict]) -> int:

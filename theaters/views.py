@@ -24,6 +24,13 @@ class TheaterViewSet(viewsets.ModelViewSet):
         Prefetch("screens", queryset=Screen.objects.order_by("name", "id"))
     ).order_by("name", "id")
 
+    def perform_update(self, serializer):
+        # Through the service: a new time zone moves its showtimes' business dates
+        # in the same transaction.
+        serializer.instance = services.update_theater(
+            theater=serializer.instance, **serializer.validated_data
+        )
+
 
 class ScreenViewSet(viewsets.ModelViewSet):
     schema = CatalogueSchema()

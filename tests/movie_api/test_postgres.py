@@ -23,6 +23,7 @@ def _raw_showtime(screen, movie, starts_at, *, is_cancelled=False):
         ends_at=starts_at + timedelta(minutes=movie.duration_minutes + 15),
         prices={"standard": "10.00", "premium": "15.50"},
         is_cancelled=is_cancelled,
+        business_date=starts_at.date(),  # a UTC theater; not what is tested here
     )
 
 

@@ -18,6 +18,8 @@ print(json.dumps({
     "throttle_cache": settings.CACHES["throttle"]["BACKEND"],
     "hosts": settings.ALLOWED_HOSTS, "cors": settings.CORS_ALLOWED_ORIGINS,
     "hold": settings.RESERVATION_HOLD_SECONDS,
+    "zone": settings.DEFAULT_THEATER_TIMEZONE, "currency": settings.DEFAULT_CURRENCY,
+    "day_starts": settings.BUSINESS_DAY_STARTS_AT.isoformat(),
 }))
 """
 
@@ -75,6 +77,39 @@ def test_environment_overrides():
     assert s["hosts"] == ["api.example.com", "www.example.com"]
     assert s["cors"] == ["https://app.example.com"]
     assert s["hold"] == 120
+
+
+def test_catalogue_defaults_and_overrides():
+    assert [settings_for()[k] for k in ("zone", "currency", "day_starts")] == [
+        "UTC",
+        "USD",
+        "06:00:00",
+    ]
+    s = settings_for(
+        DEFAULT_THEATER_TIMEZONE="Europe/Berlin",
+        DEFAULT_CURRENCY="EUR",
+        BUSINESS_DAY_STARTS_AT="04:30",
+    )
+    assert [s[k] for k in ("zone", "currency", "day_starts")] == [
+        "Europe/Berlin",
+        "EUR",
+        "04:30:00",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("DEFAULT_THEATER_TIMEZONE", "Europe/Atlantis"),
+        ("DEFAULT_CURRENCY", "eur"),
+        ("BUSINESS_DAY_STARTS_AT", "6am"),
+        ("BUSINESS_DAY_STARTS_AT", "24:00"),
+    ],
+)
+def test_refuses_to_start_with_a_bad_catalogue_setting(name, value):
+    result = probe(**{name: value})
+    assert result.returncode != 0
+    assert f"{name} must be" in result.stderr
 
 
 def test_refuses_to_start_without_secret_key_when_debug_is_off():

@@ -28,6 +28,7 @@ def _form(*, movie, screen, starts_at, prices='{"standard": "9", "premium": "12"
         "starts_at_0": starts_at.date().isoformat(),
         "starts_at_1": starts_at.time().isoformat(),
         "prices": prices,
+        "format": "2D",  # the form's select starts on it, so a browser sends it
     }
 
 
@@ -142,3 +143,54 @@ def test_admin_start_outside_the_calendar_is_a_form_error(admin_client, starts_a
     ]
     showtime.refresh_from_db()
     assert showtime.starts_at == _tomorrow(10)
+
+
+def test_admin_sets_details_and_shows_business_date_read_only(admin_client):
+    response = admin_client.post(
+        reverse("admin:showtimes_showtime_add"),
+        {
+            **_form(
+                movie=MovieFactory(), screen=ScreenFactory(), starts_at=_tomorrow(3)
+            ),
+            "format": "IMAX",
+            "audio_language": "en",
+            "subtitles": "de",
+            "is_relaxed": "on",
+        },
+    )
+
+    assert response.status_code == status.HTTP_302_FOUND, response.content[:3000]
+    showtime = Showtime.objects.get()
+    assert (showtime.format, showtime.audio_language, showtime.subtitles) == (
+        "IMAX",
+        "en",
+        "de",
+    )
+    assert showtime.accessibility == ["relaxed"]
+    # 03:00 in a UTC theater is the day before's programme
+    assert showtime.business_date == _tomorrow(3).date() - timedelta(days=1)
+    page = admin_client.get(
+        reverse("admin:showtimes_showtime_change", args=[showtime.pk])
+    )
+    form = page.context["adminform"].form
+    assert "business_date" not in form.fields  # shown, not editable
+    assert "business_date" in str(page.context["adminform"].readonly_fields)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("audio_language", "EN"), ("subtitles", "xx")]
+)
+def test_admin_unknown_language_is_a_form_error(admin_client, field, value):
+    response = admin_client.post(
+        reverse("admin:showtimes_showtime_add"),
+        {
+            **_form(
+                movie=MovieFactory(), screen=ScreenFactory(), starts_at=_tomorrow(10)
+            ),
+            field: value,
+        },
+    )
+
+    assert response.status_code == status.HTTP_200_OK
+    assert field in response.context["adminform"].form.errors
+    assert not Showtime.objects.exists()

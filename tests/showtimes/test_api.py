@@ -80,6 +80,13 @@ def test_manager_creates_showtime_with_derived_fields(manager_client, movie, scr
         "theater_name": screen.theater.name,
         "starts_at": iso(starts_at),
         "ends_at": iso(starts_at + timedelta(minutes=117 + 15)),
+        # the factory's theater keeps the clocks on UTC
+        "local_starts_at": starts_at.isoformat(),
+        "business_date": starts_at.date().isoformat(),
+        "format": "2D",
+        "audio_language": None,
+        "subtitles": None,
+        "accessibility": [],
         "prices": {"standard": "10.00", "premium": "15.50"},
         "is_cancelled": False,
         "capacity": 28,
@@ -773,17 +780,25 @@ def test_filter_by_city(api_client):
     assert [s["id"] for s in response.json()["results"]] == [leeds.pk]
 
 
-def test_filter_by_utc_date(api_client):
-    screen = ScreenFactory()
+def test_filter_by_date_is_the_business_day_from_six_to_six(api_client):
+    theater = TheaterFactory()  # keeps its clocks on UTC
+
+    def at(offset):  # a screen each: shows a minute apart would overlap
+        screen = ScreenFactory(theater=theater)
+        return ShowtimeFactory(screen=screen, starts_at=day + offset)
+
     day = future(days=4, hour=0)
-    late_before = ShowtimeFactory(screen=screen, starts_at=day - timedelta(hours=3))
-    first = ShowtimeFactory(screen=screen, starts_at=day)
-    last = ShowtimeFactory(screen=screen, starts_at=day + timedelta(hours=21))
-    ShowtimeFactory(screen=screen, starts_at=day + timedelta(days=1))
+    late_before = at(timedelta(hours=5, minutes=59))
+    first = at(timedelta(hours=6))
+    after_midnight = at(timedelta(days=1, hours=5, minutes=59))
+    at(timedelta(days=1, hours=6))
 
     response = api_client.get(LIST, {"date": day.date().isoformat()})
 
-    assert [s["id"] for s in response.json()["results"]] == [first.pk, last.pk]
+    assert [s["id"] for s in response.json()["results"]] == [
+        first.pk,
+        after_midnight.pk,
+    ]
     assert late_before.pk not in {s["id"] for s in response.json()["results"]}
 
 

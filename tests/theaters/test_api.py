@@ -47,6 +47,8 @@ def test_anonymous_lists_theaters_with_screen_summary(api_client):
             "name": "Odeon",
             "location": "1 High St",
             "city": "Leeds",
+            "timezone": "UTC",
+            "currency": "USD",
             "screens": [{"id": screen.pk, "name": "Big", "capacity": 28}],
             "created_at": body["results"][0]["created_at"],
         }
@@ -132,6 +134,109 @@ def test_screens_are_read_only_on_theater(manager_client):
     assert response.status_code == status.HTTP_200_OK
     assert response.json()["screens"] == []
     assert not Screen.objects.exists()
+
+
+# --- time zone and currency ------------------------------------------------------
+
+PLAZA = {"name": "Plaza", "location": "5 Market Sq"}
+UNKNOWN_ZONE = (
+    "Unknown time zone; use an IANA name such as America/New_York, Europe/Berlin "
+    "or UTC."
+)
+UNKNOWN_CURRENCY = "Unknown currency; use an ISO 4217 code such as USD, EUR or GBP."
+
+
+def test_theater_takes_a_timezone_and_a_currency(manager_client):
+    response = manager_client.post(
+        THEATERS, {**PLAZA, "timezone": "Europe/Berlin", "currency": "EUR"}
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED, response.content
+    assert response.json()["timezone"] == "Europe/Berlin"
+    assert response.json()["currency"] == "EUR"
+    theater = Theater.objects.get()
+    assert (theater.timezone, theater.currency) == ("Europe/Berlin", "EUR")
+
+
+def test_timezone_and_currency_default_to_utc_and_usd(manager_client):
+    response = manager_client.post(THEATERS, PLAZA)
+
+    assert response.status_code == status.HTTP_201_CREATED, response.content
+    assert (response.json()["timezone"], response.json()["currency"]) == (
+        "UTC",
+        "USD",
+    )
+
+
+def test_timezone_and_currency_defaults_come_from_the_settings(
+    manager_client, settings
+):
+    settings.DEFAULT_THEATER_TIMEZONE = "Europe/London"
+    settings.DEFAULT_CURRENCY = "GBP"
+
+    response = manager_client.post(THEATERS, PLAZA)
+
+    assert (response.json()["timezone"], response.json()["currency"]) == (
+        "Europe/London",
+        "GBP",
+    )
+
+
+@pytest.mark.parametrize(
+    "zone",
+    [
+        "Mars/Olympus_Mons",
+        "america/new_york",
+        "EST+5",
+        "Factory",
+        "localtime",
+        "x" * 80,
+    ],
+)
+def test_unknown_timezone_is_400_invalid_timezone(manager_client, zone):
+    response = manager_client.post(THEATERS, {**PLAZA, "timezone": zone})
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST, "invalid_timezone")
+    assert err["fields"] == {"timezone": [UNKNOWN_ZONE]}
+    assert err["message"] == UNKNOWN_ZONE
+    assert not Theater.objects.exists()
+
+
+def test_patching_an_unknown_timezone_is_400_and_keeps_the_old(manager_client):
+    theater = TheaterFactory(timezone="Europe/Berlin")
+
+    response = manager_client.patch(
+        f"{THEATERS}{theater.pk}/", {"timezone": "Europe/Atlantis"}
+    )
+
+    error_of(response, status.HTTP_400_BAD_REQUEST, "invalid_timezone")
+    theater.refresh_from_db()
+    assert theater.timezone == "Europe/Berlin"
+
+
+@pytest.mark.parametrize(
+    ("currency", "message"),
+    [
+        ("ZZZ", UNKNOWN_CURRENCY),
+        ("EURO", UNKNOWN_CURRENCY),
+        ("XAU", UNKNOWN_CURRENCY),  # gold is an ISO 4217 code, not money
+        ("eur", UNKNOWN_CURRENCY + " Write it in capitals: EUR."),
+    ],
+)
+def test_unknown_currency_is_400(manager_client, currency, message):
+    response = manager_client.post(THEATERS, {**PLAZA, "currency": currency})
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST, "invalid_currency")
+    assert err["fields"] == {"currency": [message]}
+
+
+def test_several_kinds_of_error_keep_the_code_invalid(manager_client):
+    response = manager_client.post(
+        THEATERS, {"name": "P", "timezone": "Nowhere", "currency": "ZZZ"}
+    )
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST, "invalid")
+    assert set(err["fields"]) == {"location", "timezone", "currency"}
 
 
 @pytest.mark.parametrize(
