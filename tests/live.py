@@ -269,6 +269,7 @@ from datetime import timedelta
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import User
+from accounts.usernames import canonical_username
 from movies.models import Movie
 from showtimes.services import create_showtime
 from theaters.models import Theater
@@ -284,7 +285,7 @@ showtimes = [
                     prices={"standard": "10.00"}).pk
     for i in range(SHOWTIMES)
 ]
-users = User.objects.bulk_create([User(username=f"live{i}", username_canonical=f"live{i}", email=f"live{i}@example.com") for i in range(USERS)])
+users = User.objects.bulk_create([User(username=f"live{i}", username_canonical=canonical_username(f"live{i}"), email=f"live{i}@example.com") for i in range(USERS)])
 users = list(User.objects.filter(username__startswith="live").order_by("pk"))
 print(json.dumps({"showtimes": showtimes, "tokens": [str(AccessToken.for_user(u)) for u in users]}))
 """

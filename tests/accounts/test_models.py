@@ -68,5 +68,32 @@ def test_migration_fills_the_column_and_renames_later_duplicates():
     assert names[taken_suffix.pk] == f"bob-{second.pk}"
     assert names[second.pk] == f"Bob-{second.pk}-2"
     assert names[alone.pk] == "\u00c9mile"
-    assert User.objects.get(pk=alone.pk).username_canonical == "\u00e9mile"
+    assert User.objects.get(pk=alone.pk).username_canonical == "\u00e9mlle"
     assert User.objects.get_by_natural_key("\u00e9MILE").pk == alone.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_confusables_migration_renames_ascii_lookalikes_of_an_earlier_account():
+    """0007 folds 0/o, 1/l/I, rn/m into the canonical form: an account that now
+    reads as an earlier one is renamed; the earlier one keeps its name."""
+    before = ("accounts", "0006_throttle_cache_table")
+    executor = MigrationExecutor(connection)
+    executor.migrate([before])
+    OldUser = executor.loader.project_state([before]).apps.get_model("accounts", "User")
+    original = OldUser.objects.create(
+        username="customer", username_canonical="customer"
+    )
+    zero = OldUser.objects.create(username="cust0mer", username_canonical="cust0mer")
+    rn = OldUser.objects.create(username="custorner", username_canonical="custorner")
+    honest = OldUser.objects.create(username="bob", username_canonical="bob")
+
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+    names = dict(User.objects.values_list("pk", "username"))
+    assert names[original.pk] == "customer"
+    assert names[zero.pk] == f"cust0mer-{zero.pk}"
+    assert names[rn.pk] == f"custorner-{rn.pk}"
+    assert names[honest.pk] == "bob"
+    assert User.objects.get(pk=original.pk).username_canonical == "customer"
+    assert User.objects.get_by_natural_key("CUST0MER").pk == original.pk
