@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 
 from movie_api import codes
+from movie_api.fields import IsoDateFilter
 from theaters.filters import IdFilter, in_city
 
 from .models import ACCESSIBILITY_COLUMNS, Accessibility, Showtime, ShowtimeFormat
@@ -33,7 +34,7 @@ class ShowtimeFilterSet(django_filters.FilterSet):
     screen = IdFilter(field_name="screen_id")
     theater = IdFilter(field_name="screen__theater_id")
     city = django_filters.CharFilter(method="filter_city")
-    date = django_filters.DateFilter(
+    date = IsoDateFilter(
         field_name="business_date",
         label="Business date in each showtime's theater (YYYY-MM-DD): shows from "
         "BUSINESS_DAY_STARTS_AT local time that day until it the next day",

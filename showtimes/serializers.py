@@ -12,6 +12,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from movie_api import codes
+from movie_api.fields import StrictDateTimeField
 from movies.models import MAX_DURATION_MINUTES
 from theaters.models import SeatCategory
 
@@ -160,6 +161,7 @@ class AccessibilityField(serializers.ListField):
 
 
 class ShowtimeSerializer(serializers.ModelSerializer):
+    starts_at = StrictDateTimeField()
     theater = serializers.IntegerField(source="screen.theater_id", read_only=True)
     movie_title = serializers.CharField(source="movie.title", read_only=True)
     screen_name = serializers.CharField(source="screen.name", read_only=True)

@@ -979,3 +979,42 @@ def test_seat_map_of_unknown_showtime_is_404(api_client, pk):
     response = api_client.get(f"{LIST}{pk}/seats/")
 
     error_of(response, status.HTTP_404_NOT_FOUND, "not_found")
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        "\uff12\uff10\uff12\uff17-06-01T10:00:00Z",  # full-width digits
+        "2027-06-01T1\uff10:00:00Z",
+        "2027-07-01T10:00:00\u0000Z",
+        "\u0662\u0660\u0662\u0667-06-01T10:00:00Z",  # Arabic-Indic digits
+    ],
+    ids=["fullwidth", "one-fullwidth-digit", "nul", "arabic-indic"],
+)
+def test_starts_at_in_other_digits_or_with_a_nul_is_400(manager_client, starts_at):
+    """Found by testing from outside: Django's \\d matched any Unicode digit."""
+    movie, screen = MovieFactory(), ScreenFactory()
+
+    response = manager_client.post(
+        "/api/showtimes/",
+        {
+            "movie": movie.pk,
+            "screen": screen.pk,
+            "starts_at": starts_at,
+            "prices": {"standard": "10.00", "premium": "15.50"},
+        },
+        format="json",
+    )
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST, response.content
+    assert list(response.json()["error"]["fields"]) == ["starts_at"]
+
+
+@pytest.mark.parametrize(
+    "date", ["\uff12\uff10\uff12\uff17-06-01", "2027-6-1", "20270601", "2027-06-01x"]
+)
+def test_date_filter_takes_only_ascii_yyyy_mm_dd(api_client, date):
+    response = api_client.get("/api/showtimes/", {"date": date})
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST, response.content
+    assert list(response.json()["error"]["fields"]) == ["date"]

@@ -1,0 +1,40 @@
+"""Input fields stricter than Django's and DRF's where those read more than they say.
+
+Django's date parsing matches ``\\d``, which is any Unicode digit: a date in full-width
+digits was taken as a date, and a NUL inside an ISO datetime slipped
+through. The API's dates and times are ASCII ISO 8601.
+"""
+
+import re
+
+import django_filters
+from django import forms
+from rest_framework import serializers
+
+ISO_DATETIME_CHARS = re.compile(r"[0-9T:+\-.Zz ]+")
+ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+NOT_ISO = "Use an ISO 8601 date and time in ASCII digits, e.g. 2027-06-01T20:00:00Z."
+
+
+class StrictDateTimeField(serializers.DateTimeField):
+    """An ISO 8601 datetime written in ASCII, nothing else."""
+
+    def to_internal_value(self, value):
+        if isinstance(value, str) and not ISO_DATETIME_CHARS.fullmatch(value):
+            raise serializers.ValidationError(NOT_ISO, code="invalid")
+        return super().to_internal_value(value)
+
+
+class _IsoDateField(forms.DateField):
+    def to_python(self, value):
+        if isinstance(value, str) and value and not ISO_DATE.fullmatch(value.strip()):
+            raise forms.ValidationError(
+                "Use a date as YYYY-MM-DD in ASCII digits.", code="invalid"
+            )
+        return super().to_python(value)
+
+
+class IsoDateFilter(django_filters.DateFilter):
+    """A ``?date=YYYY-MM-DD`` filter that takes exactly that form."""
+
+    field_class = _IsoDateField
