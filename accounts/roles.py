@@ -19,6 +19,9 @@ ROLES: dict[str, list[tuple[str, str]]] = {
             ("theaters", "theater"),
             ("theaters", "screen"),
             ("showtimes", "showtime"),
+            ("pricing", "tickettype"),
+            ("pricing", "pricecard"),
+            ("pricing", "voucher"),
         )
         for action in ("add", "change", "delete", "view")
     ],
@@ -28,6 +31,7 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         ("reservations", "view_reservation"),
         ("reservations", "view_reservedseat"),
         ("reservations", "view_ticket"),
+        ("reservations", "issue_comp"),
     ],
 }
 

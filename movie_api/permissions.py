@@ -48,6 +48,13 @@ def can_check_in(user) -> bool:
     )
 
 
+def can_issue_comp(user) -> bool:
+    """Box office and staff give a held reservation away (a comp)."""
+    return is_staff_member(user) or bool(
+        user and user.is_authenticated and user.has_perm("reservations.issue_comp")
+    )
+
+
 def role_names(user) -> list[str]:
     """What ``/api/auth/me/`` lists: every user is a customer; the permissions a
     role's group grants, and the staff and superuser flags, add the rest. A

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "movies",
     "theaters",
+    "pricing",
     "showtimes",
     "reservations",
     "tickets",

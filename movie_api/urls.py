@@ -16,6 +16,7 @@ urlpatterns = [
     path("api/", include("theaters.urls")),
     path("api/", include("reservations.urls")),
     path("api/", include("showtimes.urls")),
+    path("api/", include("pricing.urls")),
     path("api/", include("tickets.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -22,7 +22,7 @@ EVENT_FIELDS = (
 
 class ReservedSeatInline(ReadOnlyTabularInline):
     model = ReservedSeat
-    fields = ("seat", "price", "is_active", "held_until")
+    fields = ("seat", "ticket_type", "price", "discount", "is_active", "held_until")
 
 
 class TicketInline(ReadOnlyTabularInline):
@@ -88,6 +88,8 @@ class ReservationAdmin(admin.ModelAdmin):
         "status",
         "code",
         "total_price",
+        "discount_total",
+        "voucher",
         "expires_at",
         "created_at",
         "confirmed_at",

@@ -102,9 +102,3 @@ class IdempotencyKeyInProgress(DomainError):
     code = "idempotency_key_in_progress"
     message = "A request with this Idempotency-Key is still being processed."
     retry_after = 1
-
-
-class PriceMissing(DomainError):
-    status_code = status.HTTP_400_BAD_REQUEST
-    code = "price_missing"
-    message = "A seat has no price for this showtime; it cannot be sold."

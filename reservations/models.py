@@ -1,6 +1,8 @@
 """Reservations (holds and purchases), the seats they claim, tickets, their audit
 trail and idempotency keys."""
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
@@ -8,6 +10,7 @@ from django.db.models import ProtectedError, Q
 from django.db.models.deletion import CASCADE
 from django.utils import timezone
 
+from pricing.models import TicketType, Voucher
 from showtimes.models import Showtime
 from theaters.models import Seat
 
@@ -58,7 +61,22 @@ class Reservation(models.Model):
         max_length=10, choices=ReservationStatus.choices, default=ReservationStatus.HELD
     )
     code = models.CharField(max_length=12, unique=True)
-    total_price = models.DecimalField(max_digits=10, decimal_places=2)
+    total_price = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        help_text="What the purchase charges: the seats' prices less discount_total",
+    )
+    discount_total = models.DecimalField(
+        max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
+    voucher = models.ForeignKey(
+        Voucher,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reservations",
+        help_text="Holds one use of it while held; keeps it once purchased",
+    )
     expires_at = models.DateTimeField()
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
@@ -96,6 +114,7 @@ class Reservation(models.Model):
         ]
         permissions = [
             ("view_all_reservations", "Can see every customer's reservations"),
+            ("issue_comp", "Can comp a held reservation"),
         ]
 
     def __str__(self) -> str:
@@ -125,7 +144,20 @@ class ReservedSeat(models.Model):
     seat = models.ForeignKey(
         Seat, on_delete=models.RESTRICT, related_name="reserved_seats"
     )
-    price = models.DecimalField(max_digits=8, decimal_places=2)
+    ticket_type = models.ForeignKey(
+        TicketType,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="reserved_seats",
+        help_text="Empty only on rows from before ticket types (adult)",
+    )
+    price = models.DecimalField(
+        max_digits=8, decimal_places=2, help_text="The ticket's price, before discount"
+    )
+    discount = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("0.00")
+    )
     is_active = models.BooleanField(default=True)
     held_until = models.DateTimeField(null=True, blank=True)
 
@@ -138,6 +170,10 @@ class ReservedSeat(models.Model):
                 fields=["showtime", "seat"],
                 condition=Q(is_active=True),
                 name="uniq_reservedseat_showtime_seat",
+            ),
+            models.CheckConstraint(
+                condition=Q(discount__gte=0) & Q(discount__lte=models.F("price")),
+                name="reservedseat_discount_0_price",
             ),
         ]
 
@@ -175,6 +211,7 @@ class ReservationAction(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
     EXPIRED = "expired", "Expired"
     CHECKED_IN = "checked_in", "Checked in"
+    COMPED = "comped", "Comped"
 
 
 class ReservationEvent(models.Model):

@@ -3,6 +3,7 @@
 from rest_framework import permissions
 
 from movie_api.permissions import (
+    can_issue_comp,
     can_see_all_reservations,
     may_change_others_reservations,
 )
@@ -31,3 +32,12 @@ class IsReservationOwnerOrStaff(permissions.BasePermission):
             and can_see_all_reservations(user)
             and obj.showtime.is_cancelled
         )
+
+
+class CanIssueComp(permissions.BasePermission):
+    """Box office and staff may comp a held reservation (any customer's)."""
+
+    message = "Only box office and staff may comp a reservation."
+
+    def has_permission(self, request, view) -> bool:
+        return can_issue_comp(request.user)

@@ -42,13 +42,14 @@ def list_reservations_for_display(*, user) -> QuerySet[Reservation]:
             "showtime__movie",
             "showtime__screen",
             "showtime__screen__theater",
+            "voucher",
         )
         .prefetch_related(
             Prefetch(
                 "reserved_seats",
-                queryset=ReservedSeat.objects.select_related("seat").order_by(
-                    "seat__row_index", "seat__number"
-                ),
+                queryset=ReservedSeat.objects.select_related(
+                    "seat", "ticket_type"
+                ).order_by("seat__row_index", "seat__number"),
             ),
             Prefetch(
                 "tickets",

@@ -1,12 +1,20 @@
 """Reservation input shapes and the reservation representation."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from pricing.models import ADULT
 from showtimes.models import Showtime
 
 from .exceptions import InvalidSeatSelection
-from .models import Reservation, ReservationEvent, ReservationStatus, Ticket
+from .models import (
+    Reservation,
+    ReservationEvent,
+    ReservationStatus,
+    ReservedSeat,
+    Ticket,
+)
 from .services.seats import clean_labels
 
 
@@ -24,18 +32,84 @@ class SeatLabelsField(serializers.ListField):
             raise serializers.ValidationError(exc.message) from exc
 
 
-class ReservationCreateSerializer(serializers.Serializer):
+class TicketChoiceSerializer(serializers.Serializer):
+    seat = serializers.CharField(max_length=10, help_text='A seat label, e.g. "A1"')
+    ticket_type = serializers.SlugField(
+        max_length=30, help_text='A ticket type code, e.g. "child"'
+    )
+
+
+class SeatChoiceSerializer(serializers.Serializer):
+    """Seats as labels (adult tickets) or as tickets with a type: exactly one."""
+
+    seats = SeatLabelsField(
+        required=False, help_text='Seat labels (adult tickets), e.g. ["A1", "A2"]'
+    )
+    tickets = TicketChoiceSerializer(
+        many=True,
+        required=False,
+        allow_empty=False,
+        help_text='Instead of seats: [{"seat": "A1", "ticket_type": "child"}, ...]',
+    )
+    voucher = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=40,
+        help_text="A voucher code (any case); on PUT/PATCH, null or empty removes "
+        "the hold's voucher and leaving it out keeps it",
+    )
+
+    def to_internal_value(self, data):
+        try:
+            return super().to_internal_value(data)
+        except serializers.ValidationError as exc:
+            # Report "seats" as missing along with other errors, as before tickets.
+            if (
+                isinstance(exc.detail, dict)
+                and isinstance(data, dict)
+                and "seats" not in data
+                and "tickets" not in data
+            ):
+                exc.detail.setdefault("seats", [_("This field is required.")])
+            raise
+
+    def validate(self, attrs):
+        if ("seats" in attrs) == ("tickets" in attrs):
+            raise serializers.ValidationError(
+                {"seats": ["Send either seats or tickets (exactly one of them)."]}
+            )
+        if "tickets" in attrs:
+            tickets = attrs.pop("tickets")
+            try:
+                attrs["labels"] = clean_labels([t["seat"] for t in tickets])
+            except InvalidSeatSelection as exc:
+                raise serializers.ValidationError({"tickets": [exc.message]}) from exc
+            attrs["ticket_types"] = {
+                label: t["ticket_type"]
+                for label, t in zip(attrs["labels"], tickets, strict=True)
+            }
+        else:
+            attrs["labels"] = attrs.pop("seats")
+        return attrs
+
+
+class ReservationCreateSerializer(SeatChoiceSerializer):
     showtime = serializers.PrimaryKeyRelatedField(queryset=Showtime.objects.all())
-    seats = SeatLabelsField(help_text='Seat labels, e.g. ["A1", "A2"]')
 
 
-class ReservationUpdateSerializer(serializers.Serializer):
+class ReservationUpdateSerializer(SeatChoiceSerializer):
     showtime = serializers.PrimaryKeyRelatedField(
         queryset=Showtime.objects.all(),
         required=False,
         help_text="Optional; must be the reservation's own showtime.",
     )
-    seats = SeatLabelsField(help_text="The complete new list of seat labels")
+
+
+class CompSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
 
 
 class PurchaseSerializer(serializers.Serializer):
@@ -73,8 +147,49 @@ class ShowtimeSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class SeatLineSerializer(serializers.ModelSerializer):
+    """One seat of a reservation, priced as it was when held."""
+
+    label = serializers.CharField(source="seat.label")
+    category = serializers.CharField(source="seat.category")
+    ticket_type = serializers.SerializerMethodField()
+    amount = serializers.SerializerMethodField(help_text="price less discount")
+
+    class Meta:
+        model = ReservedSeat
+        fields = ["label", "category", "ticket_type", "price", "discount", "amount"]
+        read_only_fields = fields
+
+    def get_ticket_type(self, obj) -> str:
+        return obj.ticket_type.code if obj.ticket_type_id else ADULT
+
+    @extend_schema_field(
+        serializers.DecimalField(max_digits=8, decimal_places=2, read_only=True)
+    )
+    def get_amount(self, obj) -> str:
+        return str(obj.price - obj.discount)
+
+
 class ReservationSerializer(serializers.ModelSerializer):
     seats = serializers.SerializerMethodField()
+    seat_details = SeatLineSerializer(
+        source="reserved_seats", many=True, read_only=True
+    )
+    total = serializers.DecimalField(
+        source="total_price",
+        max_digits=10,
+        decimal_places=2,
+        read_only=True,
+        help_text="What the purchase charges (the same as total_price)",
+    )
+    currency = serializers.CharField(
+        source="showtime.screen.theater.currency",
+        read_only=True,
+        help_text="ISO 4217 code of every amount in this answer",
+    )
+    voucher = serializers.CharField(
+        source="voucher.code", read_only=True, allow_null=True, default=None
+    )
     showtime_detail = ShowtimeSummarySerializer(source="showtime", read_only=True)
     tickets = TicketSerializer(many=True, read_only=True)
 
@@ -86,8 +201,13 @@ class ReservationSerializer(serializers.ModelSerializer):
             "showtime",
             "showtime_detail",
             "seats",
+            "seat_details",
             "status",
             "total_price",
+            "total",
+            "discount_total",
+            "voucher",
+            "currency",
             "expires_at",
             "created_at",
             "confirmed_at",

@@ -15,8 +15,9 @@ from . import selectors, services
 from .filters import ReservationFilterSet
 from .idempotency import idempotent
 from .models import Reservation
-from .permissions import IsReservationOwnerOrStaff
+from .permissions import CanIssueComp, IsReservationOwnerOrStaff
 from .serializers import (
+    CompSerializer,
     PurchaseSerializer,
     ReservationCreateSerializer,
     ReservationEventSerializer,
@@ -51,7 +52,14 @@ class ReservationViewSet(
 
     # Actions that only need the row to scope and authorise: their service re-reads
     # it under the lock, and the answer (if any) is built by _fresh. No joins.
-    LEAN_ACTIONS = {"history", "destroy", "update", "partial_update", "purchase"}
+    LEAN_ACTIONS = {
+        "history",
+        "destroy",
+        "update",
+        "partial_update",
+        "purchase",
+        "comp",
+    }
 
     def get_queryset(self):
         if self.action in self.LEAN_ACTIONS:
@@ -82,7 +90,9 @@ class ReservationViewSet(
         reservation = services.create_reservation(
             user=request.user,
             showtime=data.validated_data["showtime"],
-            labels=data.validated_data["seats"],
+            labels=data.validated_data["labels"],
+            ticket_types=data.validated_data.get("ticket_types"),
+            voucher=data.validated_data.get("voucher") or None,
         )
         return Response(self._fresh(reservation), status=status.HTTP_201_CREATED)
 
@@ -100,7 +110,9 @@ class ReservationViewSet(
             )
         reservation = services.change_seats(
             reservation=reservation,
-            labels=data.validated_data["seats"],
+            labels=data.validated_data["labels"],
+            ticket_types=data.validated_data.get("ticket_types"),
+            voucher=data.validated_data.get("voucher", services.KEEP),
             actor=request.user,
         )
         return Response(self._fresh(reservation))
@@ -129,6 +141,24 @@ class ReservationViewSet(
             reservation=reservation,
             payment_token=data.validated_data.get("payment_token"),
             actor=request.user,
+        )
+        return Response(self._fresh(reservation))
+
+    @extend_schema(request=CompSerializer, responses={200: ReservationSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[permissions.IsAuthenticated, CanIssueComp],
+    )
+    def comp(self, request, pk=None):
+        """Box office gives a held reservation away: every seat free, audited."""
+        reservation = self.get_object()
+        data = CompSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reservation = services.comp_reservation(
+            reservation=reservation,
+            actor=request.user,
+            reason=data.validated_data["reason"],
         )
         return Response(self._fresh(reservation))
 

@@ -37,6 +37,11 @@ class ShowtimeAdminForm(forms.ModelForm):
             "is_relaxed",
         )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.instance.pk:  # edit the full table, so child prices are not lost
+            self.initial["prices"] = self.instance.ticket_prices
+
     def clean_starts_at(self):
         # Out of range, deriving ends_at in clean() would overflow: a crash.
         try:
@@ -117,15 +122,20 @@ class ShowtimeAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         # Through the services, as the API does: they derive ends_at and re-check
         # the rules the form checked, under their locks.
+        # The form's "prices" is the full table (either form is accepted).
+        as_args = {"prices": "price_table"}
         if change:
-            changes = {field: form.cleaned_data[field] for field in form.changed_data}
+            changes = {
+                as_args.get(field, field): form.cleaned_data[field]
+                for field in form.changed_data
+            }
             saved = services.update_showtime(
                 showtime=obj, actor=request.user, **changes
             )
         else:
             saved = services.create_showtime(
                 **{
-                    field: form.cleaned_data[field]
+                    as_args.get(field, field): form.cleaned_data[field]
                     for field in ShowtimeAdminForm.Meta.fields
                 }
             )

@@ -45,7 +45,16 @@ class Showtime(models.Model):
     ends_at = models.DateTimeField(
         help_text="starts_at + movie duration + SHOWTIME_CLEANUP_MINUTES (derived)"
     )
-    prices = models.JSONField(help_text='{"standard": "10.00", "premium": "15.50"}')
+    prices = models.JSONField(
+        help_text='The adult price per seat category: {"standard": "10.00"} '
+        "(derived from price_table; what the seat map shows)"
+    )
+    price_table = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text='{"standard": {"adult": "10.00", "child": "7.50"}}: every ticket '
+        "type's price per category, copied when the showtime was priced",
+    )
     is_cancelled = models.BooleanField(default=False)
     business_date = models.DateField(
         editable=False,
@@ -116,3 +125,10 @@ class Showtime(models.Model):
             for value, column in ACCESSIBILITY_COLUMNS.items()
             if getattr(self, column)
         ]
+
+    @property
+    def ticket_prices(self) -> dict[str, dict[str, str]]:
+        """The full price table; rows written with ``prices`` alone price adults."""
+        return self.price_table or {
+            category: {"adult": price} for category, price in self.prices.items()
+        }

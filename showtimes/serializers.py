@@ -1,9 +1,7 @@
 """Showtime representation, the shape of its prices, the range of its start, and
 its format, languages and accessibility."""
 
-import re
 from datetime import UTC, datetime, time, timedelta
-from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -14,64 +12,23 @@ from rest_framework import serializers
 from movie_api import codes
 from movie_api.fields import StrictDateTimeField
 from movies.models import MAX_DURATION_MINUTES
-from theaters.models import SeatCategory
+from pricing.serializers import (  # noqa: F401  (parse_price: shared money rule)
+    PriceTableField,
+    normalise_price_table,
+    parse_price,
+)
 
 from .models import ACCESSIBILITY_COLUMNS, Accessibility, Showtime, ShowtimeFormat
 from .selectors import local_starts_at
 
-MAX_PRICE = Decimal("10000")
-# ASCII digits, an optional point and decimals: nothing else. Decimal() alone also
-# takes other scripts' digits (Arabic-Indic "10"), underscores ("1_000"), signs
-# ("-0", "+1"), exponents ("1e1") and surrounding spaces.
-PRICE_FORMAT = re.compile(r"[0-9]+(?:\.[0-9]+)?")
-NOT_A_PRICE = 'Price must be a decimal string of digits 0-9, such as "10.00".'
-SIGNED_PRICE = 'Price takes no sign: use 0.00 to 9999.99, such as "10.00".'
 # Windows counted back from a start (check-in, the cancellation cutoff) need room
 # before the first day Python can represent.
 EARLIEST_START = datetime(1, 1, 2, tzinfo=UTC)
 
 
-def parse_price(raw) -> Decimal:
-    """The one rule for money in input: a price from 0.00 to 9999.99, two decimals.
-
-    Takes a string or a JSON number; raises ValidationError with a message fit for
-    the client. Used for every price the API or the admin accepts.
-    """
-    if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-        raise serializers.ValidationError(NOT_A_PRICE)
-    text = str(raw)
-    if not PRICE_FORMAT.fullmatch(text):
-        if text[:1] in "+-" and PRICE_FORMAT.fullmatch(text[1:]):
-            raise serializers.ValidationError(SIGNED_PRICE)
-        raise serializers.ValidationError(NOT_A_PRICE)
-    price = Decimal(text)
-    if price.as_tuple().exponent < -2:
-        raise serializers.ValidationError("Price has at most 2 decimal places.")
-    if price >= MAX_PRICE:
-        raise serializers.ValidationError("Price must be between 0.00 and 9999.99.")
-    return price.quantize(Decimal("0.01"))
-
-
-def normalise_prices(value) -> dict[str, str]:
-    if not isinstance(value, dict) or not value:
-        raise serializers.ValidationError(
-            'Expected a non-empty object mapping seat category to price, e.g. {"standard": "10.00"}.'
-        )
-    errors: dict[str, list[str]] = {}
-    prices: dict[str, str] = {}
-    for category, raw in value.items():
-        if category not in SeatCategory.values:
-            errors[category] = [
-                f"Unknown seat category; use one of {', '.join(SeatCategory.values)}."
-            ]
-            continue
-        try:
-            prices[category] = str(parse_price(raw))
-        except serializers.ValidationError as exc:
-            errors[category] = exc.detail
-    if errors:
-        raise serializers.ValidationError(errors)
-    return prices
+def normalise_prices(value) -> dict[str, dict[str, str]]:
+    """``prices`` in either form, as the full table (``pricing`` owns the rule)."""
+    return normalise_price_table(value)
 
 
 def check_prices_cover(screen, prices: dict) -> None:
@@ -102,9 +59,8 @@ def check_start_in_range(value: datetime) -> datetime:
     return value
 
 
-class PricesField(serializers.JSONField):
-    def to_internal_value(self, data):
-        return normalise_prices(super().to_internal_value(data))
+class PricesField(PriceTableField):
+    """In: either form. Out: the adult price per category, as clients always read."""
 
 
 UNKNOWN_LANGUAGE = (
@@ -178,7 +134,13 @@ class ShowtimeSerializer(serializers.ModelSerializer):
     audio_language = language_field("ISO 639-1 code of the spoken language, or null.")
     subtitles = language_field("ISO 639-1 code of the subtitles, or null for none.")
     accessibility = AccessibilityField()
-    prices = PricesField()
+    prices = PricesField(
+        required=False,
+        help_text='{"standard": "10.00"} (adult prices) or {"standard": {"adult": '
+        '"10.00", "child": "7.50"}}; left out on create: the matching price card',
+    )
+    price_table = serializers.JSONField(read_only=True, source="ticket_prices")
+    currency = serializers.CharField(source="screen.theater.currency", read_only=True)
 
     class Meta:
         model = Showtime
@@ -199,6 +161,8 @@ class ShowtimeSerializer(serializers.ModelSerializer):
             "subtitles",
             "accessibility",
             "prices",
+            "price_table",
+            "currency",
             "is_cancelled",
             "capacity",
             "available_seats",
@@ -232,4 +196,6 @@ class ShowtimeSerializer(serializers.ModelSerializer):
                 check_prices_cover(screen, prices)
             except serializers.ValidationError as exc:
                 raise serializers.ValidationError({"prices": exc.detail}) from exc
+        if "prices" in attrs:  # the service derives the adult prices from the table
+            attrs["price_table"] = attrs.pop("prices")
         return attrs

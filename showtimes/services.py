@@ -14,6 +14,8 @@ from django.utils import timezone
 
 from movie_api.business_day import business_date
 from movies.models import Movie
+from pricing.models import ADULT
+from pricing.services import adult_prices, price_table_for
 from theaters.models import Screen, Theater
 
 from . import selectors
@@ -133,18 +135,30 @@ def create_showtime(
     movie: Movie,
     screen: Screen,
     starts_at: datetime,
-    prices: dict,
+    prices: dict | None = None,
+    price_table: dict | None = None,
     is_cancelled: bool = False,
     **details,
 ) -> Showtime:
     """Create a showtime; ``details`` are its descriptive fields (format,
-    audio_language, subtitles and the accessibility columns)."""
+    audio_language, subtitles and the accessibility columns).
+
+    ``price_table`` (full form), or ``prices`` (adult prices), or neither: then the
+    matching price card's table is copied (``PriceMissing`` if none matches)."""
+    if price_table is None and prices is not None:
+        price_table = {category: {ADULT: price} for category, price in prices.items()}
+    if price_table is None:
+        price_table = price_table_for(
+            theater=screen.theater, starts_at=starts_at, categories=screen.categories()
+        )
+    prices = adult_prices(price_table)
     showtime = Showtime(
         movie=movie,
         screen=screen,
         starts_at=starts_at,
         ends_at=compute_ends_at(movie=movie, starts_at=starts_at),
         prices=prices,
+        price_table=price_table,
         is_cancelled=is_cancelled,
         **details,
     )
@@ -172,6 +186,8 @@ def update_showtime(*, showtime: Showtime, actor=None, **changes) -> Showtime:
         )
         if moved and selectors.has_reservations(showtime):
             raise ShowtimeHasReservations(fields=moved)
+        if "price_table" in changes:
+            changes["prices"] = adult_prices(changes["price_table"])
         for field, value in changes.items():
             setattr(showtime, field, value)
         showtime.ends_at = compute_ends_at(

@@ -96,6 +96,9 @@ class ShowtimeFactory(factory.django.DjangoModelFactory):
     business_date = factory.LazyAttribute(
         lambda o: business_date(o.starts_at, o.screen.theater.timezone)
     )
+    price_table = factory.LazyAttribute(
+        lambda o: {category: {"adult": price} for category, price in o.prices.items()}
+    )
 
 
 class ReservationFactory(factory.django.DjangoModelFactory):

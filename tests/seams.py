@@ -78,3 +78,45 @@ def install_from_environment() -> None:
         switch_guards_off(_Setter, window_seconds=window)
     elif window:
         widen_race_window(_Setter, window)
+
+
+def widen_voucher_window(monkeypatch, seconds: float) -> None:
+    """Sleep ``seconds`` before every voucher claim (after the seat checks)."""
+    from reservations.services import vouchers
+
+    claim = vouchers.claim_use
+
+    def wait_then_claim(voucher_id: int) -> bool:
+        time.sleep(seconds)
+        return claim(voucher_id)
+
+    monkeypatch.setattr(vouchers, "claim_use", wait_then_claim)
+
+
+def switch_voucher_guard_off(
+    monkeypatch, *, check: bool = True, window_seconds: float = 0
+) -> None:
+    """Replace the conditional UPDATE that claims a voucher use: the negative
+    controls of ``max_uses``.
+
+    ``check=True``: read the count, sleep ``window_seconds``, check it in Python,
+    write what was read plus one, so racers that read the same count all pass
+    (PostgreSQL at READ COMMITTED; SQLite's IMMEDIATE transactions serialise it).
+    ``check=False``: no check at all, every claim succeeds (the harness must then
+    see more uses than ``max_uses`` on either database).
+    """
+    from pricing.models import Voucher
+    from reservations.services import vouchers
+
+    def read_check_write(voucher_id: int) -> bool:
+        uses, max_uses = Voucher.objects.values_list("uses", "max_uses").get(
+            pk=voucher_id
+        )
+        if window_seconds:
+            time.sleep(window_seconds)
+        if check and max_uses is not None and uses >= max_uses:
+            return False
+        Voucher.objects.filter(pk=voucher_id).update(uses=uses + 1)
+        return True
+
+    monkeypatch.setattr(vouchers, "claim_use", read_check_write)

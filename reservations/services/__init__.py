@@ -1,10 +1,11 @@
 """Booking use cases: hold seats, change them, purchase, cancel, expire.
 
 One module per use case: ``holds`` (create, change, expire), ``purchase``,
-``cancellation``; and what they share: ``locking`` (the one way to take the lock and
-decide), ``seats`` (labels, prices, availability, claims), ``limits`` (hoarding
-limits), ``expiry`` (ending holds in bulk), ``audit`` (the trail). Import the use
-cases from here.
+``cancellation``, ``comps``; and what they share: ``locking`` (the one way to take
+the lock and decide), ``seats`` (labels, ticket types, prices, availability,
+claims), ``vouchers`` (validity, uses, discounts), ``limits`` (hoarding limits),
+``expiry`` (ending holds in bulk), ``audit`` (the trail). Import the use cases from
+here.
 
 Locking rule
 ============
@@ -36,6 +37,17 @@ from blocking the foreign-key checks of rows that merely point at the user (toke
 idempotency keys, audit rows). Cancellation locks the reservation's tickets (after
 the showtime) so that a racing check-in is either seen or refused.
 
+Vouchers come last. A hold that uses a voucher takes one use with a conditional
+UPDATE (``uses < max_uses``, ``vouchers.claim_use``), which row-locks the voucher
+until commit: always after the showtime lock and after the user lock (taken
+before it by ``create_reservation``, and by ``change_seats`` when it switches to
+another voucher). Giving uses back (expiry, the holds of a cancelled showtime,
+cancelling a hold, replacing or removing a voucher, a comp) updates the voucher
+rows, in voucher-id order, after the showtime lock. No transaction locks a
+showtime or a user after a voucher, so the order showtime -> user -> voucher never
+inverts. The voucher lock is what keeps ``max_uses`` between holds on different
+showtimes, which the showtime lock does not serialise.
+
 One showtime lock per transaction, always on the same kind of row, means two
 bookings never wait for each other in opposite orders, so they cannot deadlock. The
 database is the backstop: the partial unique index ``uniq_reservedseat_showtime_seat``
@@ -53,12 +65,13 @@ booking of a showtime); see ``purchase``.
 
 from .audit import record_check_in
 from .cancellation import cancel_reservation
+from .comps import comp_reservation
 from .expiry import (
     cancel_holds_of_cancelled_showtime,
     on_showtime_cancelled,
     release_expired_holds,
 )
-from .holds import change_seats, create_reservation, expire_holds
+from .holds import KEEP, change_seats, create_reservation, expire_holds
 from .purchase import purchase_reservation
 from .seats import (
     CODE_ALPHABET,
@@ -71,10 +84,12 @@ from .seats import (
 
 __all__ = [
     "CODE_ALPHABET",
+    "KEEP",
     "cancel_holds_of_cancelled_showtime",
     "cancel_reservation",
     "change_seats",
     "clean_labels",
+    "comp_reservation",
     "create_reservation",
     "ensure_open",
     "expire_holds",

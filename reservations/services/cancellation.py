@@ -21,7 +21,7 @@ from showtimes.models import Showtime
 from ..exceptions import CancellationClosed, ReservationNotActive, TicketUsed
 from ..models import Reservation, ReservationAction, ReservationStatus, ReservedSeat
 from ..payments import get_gateway
-from . import locking, seats
+from . import locking, seats, vouchers
 from .audit import bump_seats_version, record_event
 
 if TYPE_CHECKING:
@@ -45,6 +45,7 @@ def cancel_reservation(*, reservation: Reservation, actor: User) -> Reservation:
         used_seat_ids: set[int] = set()
         if from_status == ReservationStatus.HELD:
             reservation.refund_amount = Decimal("0.00")
+            vouchers.release_uses([reservation.voucher_id])  # not bought: use back
         elif from_status == ReservationStatus.CONFIRMED:
             used_seat_ids = _settle_purchase(
                 reservation, showtime, actor=actor, now=now
@@ -122,13 +123,17 @@ def lock_used_tickets(reservation: Reservation) -> set[int]:
 
 
 def _refundable(reservation: Reservation, used_seat_ids: set[int]) -> Decimal:
-    """What was paid, less the seats whose tickets were used (never below zero)."""
+    """What was paid, less what the seats whose tickets were used cost after their
+    discount (never below zero)."""
     paid = reservation.amount_paid
     if paid is None:  # confirmed before amount_paid existed and not migrated
         paid = reservation.total_price
     used = sum(
-        reservation.reserved_seats.filter(seat_id__in=used_seat_ids).values_list(
-            "price", flat=True
+        (
+            price - discount
+            for price, discount in reservation.reserved_seats.filter(
+                seat_id__in=used_seat_ids
+            ).values_list("price", "discount")
         ),
         Decimal("0.00"),
     )

@@ -23,6 +23,7 @@ from ..models import (
     ReservationStatus,
     ReservedSeat,
 )
+from . import vouchers
 from .audit import build_event, bump_seats_version
 
 if TYPE_CHECKING:
@@ -121,6 +122,8 @@ def _end_holds(
     ReservedSeat.objects.filter(reservation_id__in=ids, is_active=True).update(
         is_active=False
     )
+    # None of them was bought: each gives its voucher's use back.
+    vouchers.release_uses(reservation.voucher_id for reservation in ended)
     ReservationEvent.objects.bulk_create(
         [
             build_event(

@@ -38,17 +38,22 @@ from .holds import release_showtime_holds
 if TYPE_CHECKING:
     from accounts.models import User
 
-Quote = tuple[tuple[tuple[int, Decimal], ...], Decimal]
+# ((seat id, ticket type id, price, discount), ...), total to pay, voucher id
+Quote = tuple[tuple[tuple[int, int | None, Decimal, Decimal], ...], Decimal, int | None]
 
 
 def quote(reservation: Reservation) -> Quote:
-    """The seats a purchase pays for (seat id, price) and their total, in one query."""
+    """What a purchase pays for, in one query: each seat with its ticket type,
+    price and discount, the total after discounts, and the voucher. A change of
+    any of them between the charge and the confirmation is a ``ReservationChanged``.
+    """
     rows = tuple(
         reservation.reserved_seats.filter(is_active=True)
         .order_by("seat_id")
-        .values_list("seat_id", "price")
+        .values_list("seat_id", "ticket_type_id", "price", "discount")
     )
-    return rows, sum((price for _, price in rows), Decimal("0.00"))
+    total = sum((price - discount for _, _, price, discount in rows), Decimal("0.00"))
+    return rows, total, reservation.voucher_id
 
 
 def purchase_reservation(
@@ -121,7 +126,7 @@ def _confirm(
         ReservedSeat.objects.filter(reservation=reservation, is_active=True).update(
             held_until=None
         )
-        codes = {seat_id: seats.generate_ticket_code() for seat_id, _ in offer[0]}
+        codes = {seat_id: seats.generate_ticket_code() for seat_id, *_ in offer[0]}
         Ticket.objects.bulk_create(
             Ticket(reservation=reservation, seat_id=seat_id, code=code)
             for seat_id, code in codes.items()

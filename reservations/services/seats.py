@@ -15,13 +15,18 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from pricing.exceptions import (
+    PriceMissing,
+    TicketTypeNotAllowed,
+    TicketTypeUnavailable,
+)
+from pricing.models import ADULT, TicketType
 from showtimes.models import Showtime
 from theaters.models import Seat
 
 from ..exceptions import (
     HoldExpired,
     InvalidSeatSelection,
-    PriceMissing,
     ReservationNotHeld,
     SeatsUnavailable,
     ShowtimeClosed,
@@ -82,15 +87,55 @@ def seats_for(showtime: Showtime, labels: list[str]) -> list[Seat]:
     return seats
 
 
-def price_of(showtime: Showtime, seat: Seat) -> Decimal:
-    try:
-        return Decimal(showtime.prices[seat.category])
-    except KeyError as exc:  # a layout changed after the showtime was priced
+def ticket_types_for(showtime: Showtime, codes: set[str]) -> dict[str, TicketType]:
+    """The ticket types named by ``codes``, each allowed for the showtime's film.
+
+    ``TicketTypeUnavailable`` for a code that is no ticket type;
+    ``TicketTypeNotAllowed`` for one whose ``max_age`` is below the film's
+    ``min_age`` (a child ticket for a 15 film).
+    """
+    types = {t.code: t for t in TicketType.objects.filter(code__in=codes)}
+    unknown = sorted(codes - set(types))
+    if unknown:
+        raise TicketTypeUnavailable(
+            f"No ticket type {', '.join(unknown)}.", ticket_types=unknown
+        )
+    movie = showtime.movie
+    refused = sorted(
+        code
+        for code, ticket_type in types.items()
+        if ticket_type.max_age is not None and ticket_type.max_age < movie.min_age
+    )
+    if refused:
+        certificate = movie.certificate or f"{movie.min_age}+"
+        raise TicketTypeNotAllowed(
+            f"{', '.join(refused)} tickets are not allowed for this film: it is rated "
+            f"{certificate} (from age {movie.min_age}).",
+            ticket_types=refused,
+            certificate=movie.certificate,
+            min_age=movie.min_age,
+        )
+    return types
+
+
+def price_of(showtime: Showtime, seat: Seat, ticket_type: str = ADULT) -> Decimal:
+    """The price of a ``ticket_type`` ticket for ``seat`` on ``showtime``."""
+    row = showtime.ticket_prices.get(seat.category)
+    if row is None:  # a layout changed after the showtime was priced
         raise PriceMissing(
             f"Seat {seat.label} ({seat.category}) has no price for this showtime.",
             seat=seat.label,
             category=seat.category,
-        ) from exc
+        )
+    if ticket_type not in row:
+        raise TicketTypeUnavailable(
+            f"This showtime has no {ticket_type} price for {seat.category} seats "
+            f"({seat.label}).",
+            seat=seat.label,
+            category=seat.category,
+            ticket_type=ticket_type,
+        )
+    return Decimal(row[ticket_type])
 
 
 def ensure_open(showtime: Showtime, now: datetime) -> None:

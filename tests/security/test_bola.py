@@ -29,6 +29,16 @@ PUBLIC_OBJECT_PATHS = {
     "/api/showtimes/{pk}/",
     "/api/showtimes/{pk}/seats/",
     "/api/showtimes/{pk}/best-seats/",
+    "/api/ticket-types/{pk}/",
+}
+
+# Object endpoints no customer may call at all, whoever owns what (pricing policy,
+# a box-office action): refused with 403 before any lookup, so they reveal no one's
+# objects; the permission matrix holds their rules.
+ROLE_ONLY_PATHS = {
+    "/api/price-cards/{pk}/",
+    "/api/vouchers/{pk}/",
+    "/api/reservations/{pk}/comp/",
 }
 
 # Which of the owner's objects fills the path, by its first segment after /api/.
@@ -43,7 +53,9 @@ BODIES = {
 OWNED_ROUTES = sorted(
     route.key
     for route in api_routes()
-    if "{" in route.path and route.path not in PUBLIC_OBJECT_PATHS
+    if "{" in route.path
+    and route.path not in PUBLIC_OBJECT_PATHS
+    and route.path not in ROLE_ONLY_PATHS
 )
 
 

@@ -82,6 +82,24 @@ def _showtime_put(w, user):
     return {**_showtime(w, user), "screen": w.screen.pk}
 
 
+def _ticket_type(w, user):
+    return {"code": "family", "name": "Family", "min_age": 0, "max_age": 17}
+
+
+def _price_card(w, user):
+    return {
+        "name": "Weekend",
+        "theater": w.theater.pk,
+        "prices": {"standard": {"adult": "12.00", "child": "8.00"}},
+        "rules": [{"weekdays": [5, 6]}],
+        "priority": 1,
+    }
+
+
+def _voucher(w, user):
+    return {"code": "SPRING", "kind": "amount", "value": "2.00", "max_uses": 10}
+
+
 def _refresh_of(user):
     return str(RefreshToken.for_user(user))
 
@@ -145,6 +163,25 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/showtimes/{pk}/"):             Row(401, 403, 204, 403, 204, obj="spare_showtime"),
     ("GET",    "/api/showtimes/{pk}/seats/"):       Row(200, 200, 200, 200, 200, obj="showtime"),
     ("GET",    "/api/showtimes/{pk}/best-seats/"):  Row(200, 200, 200, 200, 200, obj="showtime", query={"count": 2}),
+    # pricing: anyone reads ticket types; pricing policy is for managers and staff only
+    ("GET",    "/api/ticket-types/"):               Row(200, 200, 200, 200, 200),
+    ("POST",   "/api/ticket-types/"):               Row(401, 403, 201, 403, 201, body=_ticket_type),
+    ("GET",    "/api/ticket-types/{pk}/"):          Row(200, 200, 200, 200, 200, obj="ticket_type"),
+    ("PUT",    "/api/ticket-types/{pk}/"):          Row(401, 403, 200, 403, 200, obj="ticket_type", body=_ticket_type),
+    ("PATCH",  "/api/ticket-types/{pk}/"):          Row(401, 403, 200, 403, 200, obj="ticket_type", body=lambda w, u: {"name": "Renamed"}),
+    ("DELETE", "/api/ticket-types/{pk}/"):          Row(401, 403, 204, 403, 204, obj="ticket_type"),
+    ("GET",    "/api/price-cards/"):                Row(401, 403, 200, 403, 200),
+    ("POST",   "/api/price-cards/"):                Row(401, 403, 201, 403, 201, body=_price_card),
+    ("GET",    "/api/price-cards/{pk}/"):           Row(401, 403, 200, 403, 200, obj="price_card"),
+    ("PUT",    "/api/price-cards/{pk}/"):           Row(401, 403, 200, 403, 200, obj="price_card", body=_price_card),
+    ("PATCH",  "/api/price-cards/{pk}/"):           Row(401, 403, 200, 403, 200, obj="price_card", body=lambda w, u: {"priority": 5}),
+    ("DELETE", "/api/price-cards/{pk}/"):           Row(401, 403, 204, 403, 204, obj="price_card"),
+    ("GET",    "/api/vouchers/"):                   Row(401, 403, 200, 403, 200),
+    ("POST",   "/api/vouchers/"):                   Row(401, 403, 201, 403, 201, body=_voucher),
+    ("GET",    "/api/vouchers/{pk}/"):              Row(401, 403, 200, 403, 200, obj="voucher"),
+    ("PUT",    "/api/vouchers/{pk}/"):              Row(401, 403, 200, 403, 200, obj="voucher", body=_voucher),
+    ("PATCH",  "/api/vouchers/{pk}/"):              Row(401, 403, 200, 403, 200, obj="voucher", body=lambda w, u: {"max_uses": 3}),
+    ("DELETE", "/api/vouchers/{pk}/"):              Row(401, 403, 204, 403, 204, obj="voucher"),
     # bookings: a customer's own; box office sees all but changes none; staff do all
     ("GET",    "/api/reservations/"):               Row(401, 200, 200, 200, 200),
     ("POST",   "/api/reservations/"):               Row(401, 201, 201, 201, 201, body=_hold),
@@ -153,6 +190,7 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("PATCH",  "/api/reservations/{pk}/"):          Row(401, 200, 404, 403, 200, obj="held", body=_reseat),
     ("DELETE", "/api/reservations/{pk}/"):          Row(401, 204, 404, 403, 204, obj="held"),
     ("POST",   "/api/reservations/{pk}/purchase/"): Row(401, 200, 404, 403, 200, obj="held", body=lambda w, u: {}),
+    ("POST",   "/api/reservations/{pk}/comp/"):     Row(401, 403, 403, 200, 200, obj="held", body=lambda w, u: {"reason": "goodwill"}),
     ("GET",    "/api/reservations/{pk}/history/"):  Row(401, 200, 404, 200, 200, obj="held"),
     ("GET",    "/api/tickets/{code}/qr.svg"):       Row(401, 200, 404, 200, 200, obj="ticket"),
     ("POST",   "/api/check-in/"):                   Row(401, 403, 403, 200, 200, body=lambda w, u: {"code": w.ticket.code}),

@@ -58,8 +58,20 @@ SERVER_DECIDED = {
     "is_staff",
     "is_superuser",
 }
-# Request fields that share a name with a server-decided one but mean an input.
-INPUTS_NAMED_LIKE_OUTPUTS = {("CheckInRequest", "code")}
+# Request fields that share a name with a server-decided one but mean an input
+# (a hold's "tickets" are the seats' ticket types; its answer's are the issued ones).
+# PatchedVoucherRequest etc. are drf-spectacular's names for the PATCH bodies.
+INPUTS_NAMED_LIKE_OUTPUTS = {
+    ("CheckInRequest", "code"),
+    ("ReservationCreateRequest", "tickets"),
+    ("ReservationUpdateRequest", "tickets"),
+    ("PatchedReservationUpdateRequest", "tickets"),
+    # a ticket type's and a voucher's code are chosen by the manager
+    ("TicketTypeRequest", "code"),
+    ("PatchedTicketTypeRequest", "code"),
+    ("VoucherRequest", "code"),
+    ("PatchedVoucherRequest", "code"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -112,15 +124,26 @@ def _json_schema(schema: dict, content: dict | None) -> dict:
     return _resolve(schema, node) if node else {}
 
 
+def _request_name(operation: dict) -> str:
+    content = operation.get("requestBody", {}).get("content") or {}
+    ref = content.get("application/json", {}).get("schema", {}).get("$ref", "")
+    return ref.split("/")[-1]
+
+
 def _protected_fields(schema: dict, operation: dict) -> dict:
     request = _json_schema(schema, operation.get("requestBody", {}).get("content"))
+    inputs = {
+        field
+        for name, field in INPUTS_NAMED_LIKE_OUTPUTS
+        if name == _request_name(operation)
+    }
     success = next(
         response
         for status_code, response in operation["responses"].items()
         if status_code.startswith("2")
     )
     response = _json_schema(schema, success.get("content"))
-    writable = set(request.get("properties", {})) - SERVER_DECIDED
+    writable = set(request.get("properties", {})) - (SERVER_DECIDED - inputs)
     return {
         name: prop
         for name, prop in response.get("properties", {}).items()

@@ -12,6 +12,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from movies.models import Movie
+from pricing.models import PriceCard, TicketType, Voucher
 from reservations.models import Reservation, Ticket
 from showtimes.models import Showtime
 from tests.factories import (
@@ -47,6 +48,9 @@ class World:
     confirmed: Reservation  # customer's, with a ticket
     other_held: Reservation
     other_confirmed: Reservation
+    ticket_type: TicketType  # nothing refers to it: free to change or delete
+    price_card: PriceCard
+    voucher: Voucher
 
     @property
     def ticket(self) -> Ticket:
@@ -94,6 +98,13 @@ def build_world() -> World:
         other_confirmed=ReservationFactory(
             user=other, showtime=showtime, seats=["A6"], purchased=True
         ),
+        ticket_type=TicketType.objects.create(code="spare", name="Spare"),
+        price_card=PriceCard.objects.create(
+            name="Matinee",
+            prices={"standard": {"adult": "8.00"}},
+            rules=[{"weekdays": [0, 1, 2, 3, 4], "from": "06:00", "until": "17:00"}],
+        ),
+        voucher=Voucher.objects.create(code="WORLD10", kind="percent", value=10),
     )
 
 

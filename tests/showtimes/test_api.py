@@ -88,6 +88,11 @@ def test_manager_creates_showtime_with_derived_fields(manager_client, movie, scr
         "subtitles": None,
         "accessibility": [],
         "prices": {"standard": "10.00", "premium": "15.50"},
+        "price_table": {
+            "standard": {"adult": "10.00"},
+            "premium": {"adult": "15.50"},
+        },
+        "currency": "USD",
         "is_cancelled": False,
         "capacity": 28,
         "available_seats": 28,
@@ -242,7 +247,6 @@ TOO_PRECISE = "Price has at most 2 decimal places."
         (None, NOT_A_PRICE),
         (True, NOT_A_PRICE),
         ([], NOT_A_PRICE),
-        ({"amount": "10"}, NOT_A_PRICE),
         ("NaN", NOT_A_PRICE),
         ("Infinity", NOT_A_PRICE),
         ("1e9", NOT_A_PRICE),
@@ -474,7 +478,8 @@ def test_required_fields_are_reported(manager_client):
     response = manager_client.post(LIST, {})
 
     err = error_of(response, status.HTTP_400_BAD_REQUEST)
-    assert set(err["fields"]) == {"movie", "screen", "starts_at", "prices"}
+    # prices may be left out: a price card then prices the showtime
+    assert set(err["fields"]) == {"movie", "screen", "starts_at"}
 
 
 # --- overlaps --------------------------------------------------------------------------
@@ -1018,3 +1023,95 @@ def test_date_filter_takes_only_ascii_yyyy_mm_dd(api_client, date):
 
     assert response.status_code == status.HTTP_400_BAD_REQUEST, response.content
     assert list(response.json()["error"]["fields"]) == ["date"]
+
+
+# --- prices per ticket type (the full form) ------------------------------------------
+
+
+def test_full_form_prices_fill_price_table_and_keep_adult_prices(
+    manager_client, movie, screen
+):
+    response = manager_client.post(
+        LIST,
+        payload(
+            movie=movie,
+            screen=screen,
+            starts_at=future(),
+            prices={
+                "standard": {"adult": "10.00", "child": "7.50"},
+                "premium": "15.50",
+            },
+        ),
+    )
+
+    assert response.status_code == status.HTTP_201_CREATED, response.content
+    body = response.json()
+    assert body["prices"] == {"standard": "10.00", "premium": "15.50"}
+    assert body["price_table"] == {
+        "standard": {"adult": "10.00", "child": "7.50"},
+        "premium": {"adult": "15.50"},
+    }
+    assert body["currency"] == "USD"
+    # The seat map still shows one (adult) price per seat.
+    seat_map = manager_client.get(f"{LIST}{body['id']}/seats/").json()
+    assert {s["category"]: s["price"] for s in seat_map} == body["prices"]
+
+
+def test_currency_is_the_theaters(api_client):
+    showtime = ShowtimeFactory()
+    showtime.screen.theater.currency = "EUR"
+    showtime.screen.theater.save()
+
+    assert api_client.get(f"{LIST}{showtime.pk}/").json()["currency"] == "EUR"
+
+
+@pytest.mark.parametrize(
+    ("prices", "messages"),
+    [
+        (
+            {"standard": {"adult": "10", "toddler": "1"}, "premium": "15"},
+            [
+                "standard.toddler: Unknown ticket type; use one of adult, child,"
+                " senior, student."
+            ],
+        ),
+        (
+            {"standard": {"child": "7"}, "premium": "15"},
+            ["standard.adult: Every category needs an adult price."],
+        ),
+        ({"standard": {"adult": "-1"}, "premium": "15"}, [f"standard.adult: {SIGNED}"]),
+        (
+            {"standard": "10", "premium": {"amount": "10"}},
+            [
+                "premium.amount: Unknown ticket type; use one of adult, child, senior,"
+                " student.",
+                "premium.adult: Every category needs an adult price.",
+            ],
+        ),
+    ],
+)
+def test_bad_full_form_prices_are_400(manager_client, movie, screen, prices, messages):
+    response = manager_client.post(
+        LIST, payload(movie=movie, screen=screen, starts_at=future(), prices=prices)
+    )
+
+    err = error_of(response, status.HTTP_400_BAD_REQUEST)
+    assert err["fields"] == {"prices": messages}
+    assert not Showtime.objects.exists()
+
+
+def test_patch_with_full_form_updates_both_views(manager_client):
+    showtime = ShowtimeFactory()
+
+    response = manager_client.patch(
+        f"{LIST}{showtime.pk}/",
+        {"prices": {"standard": {"adult": "9", "senior": "6"}, "premium": "12"}},
+    )
+
+    assert response.status_code == status.HTTP_200_OK, response.content
+    showtime.refresh_from_db()
+    assert showtime.prices == {"standard": "9.00", "premium": "12.00"}
+    assert showtime.price_table == {
+        "standard": {"adult": "9.00", "senior": "6.00"},
+        "premium": {"adult": "12.00"},
+    }
