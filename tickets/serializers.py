@@ -84,4 +84,7 @@ class BestSeatsSerializer(serializers.Serializer):
     category = serializers.CharField(allow_null=True)
     row = serializers.CharField()
     seats = serializers.ListField(child=serializers.CharField())
-    total_price = serializers.DecimalField(max_digits=10, decimal_places=2)
+    total_price = serializers.DecimalField(
+        max_digits=10, decimal_places=2, help_text="At adult prices"
+    )
+    currency = serializers.CharField(help_text="ISO 4217 code of total_price")

@@ -113,8 +113,13 @@ class BestSeatsView(APIView):
         query = BestSeatsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         showtime = get_object_or_404(
-            Showtime.objects.only(
-                "id", "screen_id", "prices", "starts_at", "is_cancelled"
+            Showtime.objects.select_related("screen__theater").only(
+                "id",
+                "screen_id",
+                "prices",
+                "starts_at",
+                "is_cancelled",
+                "screen__theater__currency",
             ),
             pk=pk,
         )
@@ -132,6 +137,7 @@ class BestSeatsView(APIView):
                     "row": block[0]["row"],
                     "seats": [seat["label"] for seat in block],
                     "total_price": sum(Decimal(seat["price"]) for seat in block),
+                    "currency": showtime.screen.theater.currency,
                 }
             ).data
         )

@@ -232,6 +232,7 @@ def test_best_seats_in_an_empty_hall(api_client):
         "row": "B",
         "seats": ["B5", "B6"],
         "total_price": "20.00",
+        "currency": "USD",
     }
 
 
