@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime, time
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from django.db.models import Case, IntegerField, Q, Value, When
 
+from movie_api.business_day import local_time
 from theaters.models import Theater
 
 from .exceptions import PriceMissing
@@ -21,8 +21,8 @@ CENT = Decimal("0.01")
 
 
 def local_start(starts_at: datetime, theater: Theater) -> datetime:
-    """A start in the theater's own time zone (the one place that converts it)."""
-    return starts_at.astimezone(ZoneInfo(theater.timezone))
+    """A start on the theater's clocks, as every "local start" rule reads it."""
+    return local_time(starts_at, theater.timezone)
 
 
 def rule_matches(rule: dict, local: datetime) -> bool:
