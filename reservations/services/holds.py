@@ -96,18 +96,9 @@ def create_reservation(
             user_id=user.pk, showtime=showtime, requested=len(wanted), now=now
         )
         seats.ensure_free(showtime, wanted)
-        chosen = None
-        if voucher:
-            chosen = vouchers.find_voucher(voucher)
-            vouchers.check_voucher(
-                chosen,
-                user_id=user.pk,
-                showtime=showtime,
-                ticket_type_ids={row.ticket_type_id for row in rows},
-                now=now,
-            )
-            vouchers.take_use(chosen)  # the voucher's row lock: the last one taken
-        vouchers.apply_discounts(rows, chosen)
+        chosen = vouchers.claim_for_hold(
+            voucher, user_id=user.pk, showtime=showtime, rows=rows, now=now
+        )
         total, discount = vouchers.totals(rows)
         expires_at = seats.hold_deadline(now)
         reservation = _create_with_unique_code(
@@ -121,21 +112,32 @@ def create_reservation(
         for row in rows:
             row.reservation, row.held_until = reservation, expires_at
         seats.insert_claims(rows)
-        record_event(
-            reservation=reservation,
-            action=ReservationAction.CREATED,
-            actor=user,
-            now=now,
-            from_status="",
-            to_status=ReservationStatus.HELD,
-            showtime=showtime.pk,
-            seats=[seat.label for seat in wanted],
-            total_price=reservation.total_price,
-            expires_at=expires_at,
-            **_pricing_details(rows, chosen),
-        )
+        _record_created(reservation, rows, chosen, actor=user, now=now)
         bump_seats_version(showtime.pk)
     return reservation
+
+
+def _record_created(
+    reservation: Reservation,
+    rows: list[ReservedSeat],
+    voucher: Voucher | None,
+    *,
+    actor: User,
+    now: datetime,
+) -> None:
+    record_event(
+        reservation=reservation,
+        action=ReservationAction.CREATED,
+        actor=actor,
+        now=now,
+        from_status="",
+        to_status=ReservationStatus.HELD,
+        showtime=reservation.showtime_id,
+        seats=[row.seat.label for row in sorted(rows, key=lambda row: row.seat_id)],
+        total_price=reservation.total_price,
+        expires_at=reservation.expires_at,
+        **_pricing_details(rows, voucher),
+    )
 
 
 def _pricing_details(rows: list[ReservedSeat], voucher: Voucher | None) -> dict:
@@ -192,39 +194,49 @@ def change_seats(
         except HoldExpired as exc:
             locking.raise_after_commit(exc)  # keep the expiry just recorded
         seats.ensure_open(showtime, now)
-        wanted = seats.seats_for(showtime, labels)
-        wanted_rows = _priced_rows(showtime, wanted, codes)
+        wanted_rows = _priced_rows(showtime, seats.seats_for(showtime, labels), codes)
         check_seat_limit(
             user_id=reservation.user_id,
             showtime=showtime,
-            requested=len(wanted),
+            requested=len(wanted_rows),
             now=now,
             exclude=reservation,
         )
         before = _snapshot(reservation)
         rows = _replace_seats(reservation, showtime, wanted_rows)
         _switch_voucher(reservation, voucher, showtime=showtime, rows=rows, now=now)
-        vouchers.apply_discounts(rows, reservation.voucher)
-        ReservedSeat.objects.bulk_update(rows, ["discount"])
-        reservation.total_price, reservation.discount_total = vouchers.totals(rows)
-        reservation.save(update_fields=["total_price", "discount_total", "voucher"])
+        _retotal(reservation, rows)
         after = _snapshot(reservation)
         if before != after:
-            record_event(
-                reservation=reservation,
-                action=ReservationAction.SEATS_CHANGED,
-                actor=actor if actor is not None else reservation.user,
-                now=now,
-                from_status=ReservationStatus.HELD,
-                to_status=ReservationStatus.HELD,
-                seats_before=before[0],
-                seats_after=after[0],
-                total_before=before[2],
-                total_after=reservation.total_price,
-                **_change_details(before, after),
-            )
+            _record_change(reservation, before, after, actor=actor, now=now)
             bump_seats_version(showtime.pk)
     return reservation
+
+
+def _record_change(
+    reservation: Reservation, before: tuple, after: tuple, *, actor, now: datetime
+) -> None:
+    record_event(
+        reservation=reservation,
+        action=ReservationAction.SEATS_CHANGED,
+        actor=actor if actor is not None else reservation.user,
+        now=now,
+        from_status=ReservationStatus.HELD,
+        to_status=ReservationStatus.HELD,
+        seats_before=before[0],
+        seats_after=after[0],
+        total_before=before[2],
+        total_after=reservation.total_price,
+        **_change_details(before, after),
+    )
+
+
+def _retotal(reservation: Reservation, rows: list[ReservedSeat]) -> None:
+    """Apply the hold's voucher to its seats and save the new discounts and totals."""
+    vouchers.apply_discounts(rows, reservation.voucher)
+    ReservedSeat.objects.bulk_update(rows, ["discount"])
+    reservation.total_price, reservation.discount_total = vouchers.totals(rows)
+    reservation.save(update_fields=["total_price", "discount_total", "voucher"])
 
 
 def _snapshot(reservation: Reservation) -> tuple:

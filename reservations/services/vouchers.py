@@ -114,6 +114,32 @@ def take_use(voucher: Voucher) -> None:
         raise invalid("exhausted")
 
 
+def claim_for_hold(
+    code: str | None,
+    *,
+    user_id: int,
+    showtime: Showtime,
+    rows: list[ReservedSeat],
+    now: datetime,
+) -> Voucher | None:
+    """The voucher ``code`` names, checked for this hold and one use of it taken
+    (the voucher's row lock: the last lock of a hold); discounts applied to
+    ``rows``. None and no discount without a code."""
+    chosen = None
+    if code:
+        chosen = find_voucher(code)
+        check_voucher(
+            chosen,
+            user_id=user_id,
+            showtime=showtime,
+            ticket_type_ids={row.ticket_type_id for row in rows},
+            now=now,
+        )
+        take_use(chosen)
+    apply_discounts(rows, chosen)
+    return chosen
+
+
 def release_uses(voucher_ids: Iterable[int | None]) -> None:
     """Give back one use per id (None skipped), in id order (a fixed lock order)."""
     counts = Counter(pk for pk in voucher_ids if pk is not None)
