@@ -9,7 +9,7 @@ from movie_api.db import retry_once_on_transaction_conflict
 from pricing.models import Voucher, VoucherKind
 
 from ..exceptions import HoldExpired
-from ..models import Reservation, ReservationAction, ReservationStatus, ReservedSeat
+from ..models import Reservation, ReservationAction, ReservationStatus
 from . import locking, seats, vouchers
 from .audit import record_event
 
@@ -52,12 +52,10 @@ def comp_reservation(
         )
         if previous is not None:
             vouchers.release_uses([previous.pk])
-        rows = list(reservation.reserved_seats.filter(is_active=True))
-        vouchers.apply_discounts(rows, comp)
-        ReservedSeat.objects.bulk_update(rows, ["discount"])
         reservation.voucher = comp
-        reservation.total_price, reservation.discount_total = vouchers.totals(rows)
-        reservation.save(update_fields=["voucher", "total_price", "discount_total"])
+        vouchers.retotal(
+            reservation, list(reservation.reserved_seats.filter(is_active=True))
+        )
         record_event(
             reservation=reservation,
             action=ReservationAction.COMPED,

@@ -205,7 +205,7 @@ def change_seats(
         before = _snapshot(reservation)
         rows = _replace_seats(reservation, showtime, wanted_rows)
         _switch_voucher(reservation, voucher, showtime=showtime, rows=rows, now=now)
-        _retotal(reservation, rows)
+        vouchers.retotal(reservation, rows)
         after = _snapshot(reservation)
         if before != after:
             _record_change(reservation, before, after, actor=actor, now=now)
@@ -229,14 +229,6 @@ def _record_change(
         total_after=reservation.total_price,
         **_change_details(before, after),
     )
-
-
-def _retotal(reservation: Reservation, rows: list[ReservedSeat]) -> None:
-    """Apply the hold's voucher to its seats and save the new discounts and totals."""
-    vouchers.apply_discounts(rows, reservation.voucher)
-    ReservedSeat.objects.bulk_update(rows, ["discount"])
-    reservation.total_price, reservation.discount_total = vouchers.totals(rows)
-    reservation.save(update_fields=["total_price", "discount_total", "voucher"])
 
 
 def _snapshot(reservation: Reservation) -> tuple:

@@ -161,6 +161,14 @@ def apply_discounts(rows: list[ReservedSeat], voucher: Voucher | None) -> None:
         )
 
 
+def retotal(reservation: Reservation, rows: list[ReservedSeat]) -> None:
+    """Apply the hold's voucher to its seats; save their discounts and its totals."""
+    apply_discounts(rows, reservation.voucher)
+    ReservedSeat.objects.bulk_update(rows, ["discount"])
+    reservation.total_price, reservation.discount_total = totals(rows)
+    reservation.save(update_fields=["total_price", "discount_total", "voucher"])
+
+
 def totals(rows: list[ReservedSeat]) -> tuple[Decimal, Decimal]:
     """(what is to be paid, the discount in it)."""
     discount = sum((row.discount for row in rows), Decimal("0.00"))
