@@ -31,7 +31,7 @@ class MovieSerializer(serializers.ModelSerializer):
     # free-text field: it stays, as another name for the certificate.
     rating = serializers.CharField(
         source="certificate",
-        max_length=10,
+        max_length=20,
         required=False,
         allow_blank=True,
         help_text="The certificate under its old name (kept for existing clients).",

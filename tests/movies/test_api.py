@@ -317,7 +317,7 @@ def test_bad_release_date_is_400(manager_client, value):
         ("title", "x" * 201),
         ("title", ["a list"]),
         ("poster_url", "not a url"),
-        ("rating", "R" * 11),
+        ("rating", "R" * 21),
         ("synopsis", "nul\x00byte"),
     ],
 )
