@@ -38,3 +38,21 @@ class IsoDateFilter(django_filters.DateFilter):
     """A ``?date=YYYY-MM-DD`` filter that takes exactly that form."""
 
     field_class = _IsoDateField
+
+
+class IdRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related row by its id: a whole number (or its digits as a string).
+
+    DRF's field passes the value to the ORM, which calls ``int()``: ``1.5`` named
+    row 1 and ``1e999`` raised OverflowError. Set as ``serializer_related_field``
+    on model serializers and used for every writable relation.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("pk_field", serializers.IntegerField(min_value=1))
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, float) and not data.is_integer():
+            self.fail("incorrect_type", data_type="number with a fraction")
+        return super().to_internal_value(data)

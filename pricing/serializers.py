@@ -7,6 +7,7 @@ from decimal import Decimal
 from django.db.models.functions import Lower
 from rest_framework import serializers
 
+from movie_api.fields import IdRelatedField
 from movies.models import Movie
 from theaters.models import SeatCategory, Theater
 
@@ -178,7 +179,7 @@ class PriceCardRuleSerializer(serializers.Serializer):
 
 
 class PriceCardSerializer(serializers.ModelSerializer):
-    theater = serializers.PrimaryKeyRelatedField(
+    theater = IdRelatedField(
         queryset=Theater.objects.all(),
         allow_null=True,
         required=False,
@@ -229,12 +230,8 @@ class VoucherSerializer(serializers.ModelSerializer):
     per_user_limit = serializers.IntegerField(
         min_value=1, max_value=MAX_COUNT, allow_null=True, required=False
     )
-    movies = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Movie.objects.all(), required=False
-    )
-    theaters = serializers.PrimaryKeyRelatedField(
-        many=True, queryset=Theater.objects.all(), required=False
-    )
+    movies = IdRelatedField(many=True, queryset=Movie.objects.all(), required=False)
+    theaters = IdRelatedField(many=True, queryset=Theater.objects.all(), required=False)
     ticket_types = serializers.SlugRelatedField(
         many=True, slug_field="code", queryset=TicketType.objects.all(), required=False
     )

@@ -4,6 +4,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from movie_api.fields import IdRelatedField
 from pricing.models import ADULT
 from showtimes.models import Showtime
 
@@ -95,11 +96,11 @@ class SeatChoiceSerializer(serializers.Serializer):
 
 
 class ReservationCreateSerializer(SeatChoiceSerializer):
-    showtime = serializers.PrimaryKeyRelatedField(queryset=Showtime.objects.all())
+    showtime = IdRelatedField(queryset=Showtime.objects.all())
 
 
 class ReservationUpdateSerializer(SeatChoiceSerializer):
-    showtime = serializers.PrimaryKeyRelatedField(
+    showtime = IdRelatedField(
         queryset=Showtime.objects.all(),
         required=False,
         help_text="Optional; must be the reservation's own showtime.",

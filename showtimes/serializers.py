@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from movie_api import codes
-from movie_api.fields import StrictDateTimeField
+from movie_api.fields import IdRelatedField, StrictDateTimeField
 from movies.models import MAX_DURATION_MINUTES
 from pricing.serializers import (  # noqa: F401  (parse_price: shared money rule)
     PriceTableField,
@@ -117,6 +117,7 @@ class AccessibilityField(serializers.ListField):
 
 
 class ShowtimeSerializer(serializers.ModelSerializer):
+    serializer_related_field = IdRelatedField
     starts_at = StrictDateTimeField()
     theater = serializers.IntegerField(source="screen.theater_id", read_only=True)
     movie_title = serializers.CharField(source="movie.title", read_only=True)

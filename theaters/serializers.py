@@ -5,6 +5,7 @@ import re
 from rest_framework import serializers
 
 from movie_api import codes
+from movie_api.fields import IdRelatedField
 
 from .models import Screen, SeatCategory, Theater
 
@@ -107,6 +108,7 @@ class TheaterSerializer(serializers.ModelSerializer):
 
 
 class ScreenSerializer(serializers.ModelSerializer):
+    serializer_related_field = IdRelatedField
     layout = LayoutRowSerializer(many=True, allow_empty=False, max_length=MAX_ROWS)
 
     class Meta:

@@ -79,3 +79,24 @@ def test_a_plain_decimal_number_still_works_as_a_price(manager_client):
 
     assert response.status_code == status.HTTP_200_OK, response.content
     assert response.json()["prices"] == {"standard": "12.50", "premium": "15.00"}
+
+
+@pytest.mark.parametrize("value", ["1.5", "1e0", "true", '"x"', "0"])
+def test_ids_in_bodies_are_whole_numbers(auth_client, manager_client, value):
+    """Found by testing from outside: {"showtime": 1.5} held seats on showtime 1."""
+    showtime = ShowtimeFactory()
+    hold = post_raw(
+        auth_client,
+        "/api/reservations/",
+        f'{{"showtime": {value}, "seats": ["A1"]}}',
+    )
+    move = manager_client.patch(
+        f"/api/showtimes/{showtime.pk}/",
+        data=f'{{"movie": {value}}}'.encode(),
+        content_type="application/json",
+    )
+
+    for response, field in ((hold, "showtime"), (move, "movie")):
+        assert response.status_code == status.HTTP_400_BAD_REQUEST, response.content
+        assert list(response.json()["error"]["fields"]) == [field]
+    assert not showtime.reservations.exists()
