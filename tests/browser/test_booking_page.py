@@ -6,6 +6,7 @@ seats. Screenshots go to test-output/ (not committed).
 
 import json
 import re
+from decimal import Decimal
 
 import pytest
 from playwright.sync_api import expect
@@ -39,6 +40,15 @@ def log_in_through_dialog(page, username: str, password: str) -> None:
     dialog.locator("#login-form [name=password]").fill(password)
     dialog.locator("#login-form button[type=submit]").click()
     expect(dialog).to_be_hidden()
+
+
+SIGNS = {"USD": "$", "GBP": "£", "EUR": "€"}
+DASH, MINUS = "\u2013", "\u2212"  # as the page writes a range and a discount
+
+
+def money(amount, currency: str) -> str:
+    """As the page shows an amount: the currency's sign, two places."""
+    return f"{SIGNS[currency]}{Decimal(amount):.2f}"
 
 
 def hold_through_api(api, token: str, showtime_id: int, labels: list[str]) -> dict:
@@ -209,8 +219,9 @@ def test_expired_access_token_is_refreshed_and_bookings_can_be_cancelled(new_pag
 
     card.get_by_role("button", name="Cancel booking").click()
     card.get_by_role("button", name="Yes, cancel it").click()
+    refund = money(held["total"], held["currency"])
     expect(page.locator("#notice")).to_contain_text(
-        f"Booking {held['code']} was cancelled. $23.00 will be refunded."
+        f"Booking {held['code']} was cancelled. {refund} will be refunded."
     )
     expect(page.locator(f".booking[data-code='{held['code']}']")).to_contain_text(
         "Cancelled"
@@ -254,3 +265,214 @@ def test_swagger_ui_lists_operations_with_debug_off(new_page):
     ).to_have_count(1)
     screenshot(page, "9-swagger", full_page=False)
     assert page.static_failures == []
+
+
+# --- Selling like a cinema: zones, formats, ticket types, vouchers, currency ---------
+
+
+def movies_by_id(api) -> dict[int, dict]:
+    movies = api.call("GET", "/api/movies/?page_size=100", expect=200)["results"]
+    return {movie["id"]: movie for movie in movies}
+
+
+def london_family_showtime(api, *, avoid: set[int]) -> dict:
+    """Tomorrow's first London show of a film that admits children, that no other
+    test here books on."""
+    movies = movies_by_id(api)
+    showtimes = api.call(
+        "GET", f"/api/showtimes/?city=London&date={tomorrow()}", expect=200
+    )["results"]
+    return next(
+        s
+        for s in showtimes
+        if movies[s["movie"]]["min_age"] == 0
+        and s["id"] not in avoid
+        and s["movie"] not in avoid
+    )
+
+
+def used_by_the_other_tests(api) -> set[int]:
+    return {showtime_for(api, index)["id"] for index in range(5)}
+
+
+def price_range(table: dict, currency: str) -> str:
+    amounts = [Decimal(a) for row in table.values() for a in row.values()]
+    return f"{money(min(amounts), currency)}{DASH}{money(max(amounts), currency)}"
+
+
+def test_showtimes_show_local_time_zone_format_and_price_range(new_page, api):
+    page = new_page("/")
+    expect(page.locator("#view-browse")).not_to_contain_text("UTC")
+    page.click(f"button.date-button[data-date='{tomorrow()}']")
+    page.select_option("#city-filter", "London")
+    london = api.call(
+        "GET", f"/api/showtimes/?city=London&date={tomorrow()}", expect=200
+    )["results"]
+    first = london[0]
+    button = page.locator(f"button.showtime[data-showtime-id='{first['id']}']")
+    expect(button.locator(".showtime-time")).to_have_text(
+        f"{first['local_starts_at'][11:16]}Europe/London"
+    )
+    expect(button.locator(".showtime-price")).to_have_text(
+        price_range(first["price_table"], "GBP")
+    )
+    expect(button).to_contain_text("Odeon Riverside")
+    expect(page.locator("button.showtime")).to_have_count(len(london))
+
+    # Berlin's IMAX 3D hall shows films in English with German subtitles, in euros.
+    page.select_option("#city-filter", "Berlin")
+    page.select_option("#theater-filter", label="Cine Nova (Berlin)")
+    berlin = api.call(
+        "GET",
+        f"/api/showtimes/?city=Berlin&date={tomorrow()}&format=IMAX_3D",
+        expect=200,
+    )["results"][0]
+    button = page.locator(f"button.showtime[data-showtime-id='{berlin['id']}']")
+    expect(button.locator(".showtime-details")).to_have_text(
+        "IMAX 3D · English · German subtitles"
+    )
+    expect(button.locator(".showtime-time")).to_contain_text("Europe/Berlin")
+    expect(button.locator(".showtime-price")).to_have_text(
+        price_range(berlin["price_table"], "EUR")
+    )
+    expect(page.locator("button.showtime:not([data-showtime-id])")).to_have_count(0)
+    screenshot(page, "10-london-and-berlin-showtimes")
+    assert page.js_errors == []
+
+
+def test_child_and_adult_book_with_the_demo_voucher_at_a_london_theater(new_page, api):
+    showtime = london_family_showtime(api, avoid=used_by_the_other_tests(api))
+    page = new_page("/")
+    page.click(f"button.date-button[data-date='{tomorrow()}']")
+    page.select_option("#city-filter", "London")
+    page.select_option("#theater-filter", label="Odeon Riverside (London)")
+    open_showtime(page, showtime)
+    expect(page.locator("#seats-subtitle")).to_contain_text("Europe/London")
+    for code in ("adult", "child", "senior", "student"):
+        expect(page.locator(f"#count-{code}")).to_have_count(1)
+
+    page.fill("#count-child", "1")
+    seat(page, "B5").click()
+    seat(page, "B6").click()
+    expect(page.locator("#count-adult")).to_have_text("1")
+    table = showtime["price_table"]["standard"]
+    adult, child = Decimal(table["adult"]), Decimal(table["child"])
+    summary = page.locator("#selection-summary")
+    expect(summary).to_contain_text("2 seats: B5 and B6")
+    expect(summary.locator(".ticket-words")).to_have_text("1 adult and 1 child")
+    expect(summary.locator(".total")).to_have_text(money(adult + child, "GBP"))
+
+    page.fill("#voucher-input", "NOPE10")
+    page.click("#hold-button")
+    log_in_through_dialog(page, *DEMO_CUSTOMER)
+    expect(page.locator("#notice")).to_contain_text(
+        "Voucher NOPE10 cannot be used: There is no voucher with this code."
+    )
+    expect(page.locator("#view-seats")).to_be_visible()
+
+    page.fill("#voucher-input", "demo10")
+    page.click("#hold-button")
+    expect(page.locator("#view-checkout")).to_be_visible()
+    off = [(p / 10).quantize(Decimal("0.01")) for p in (adult, child)]
+    lines = page.locator("#checkout-lines tbody tr")
+    expect(lines).to_have_count(2)
+    expect(lines.nth(0)).to_have_text(
+        f"B5 StandardAdult{money(adult, 'GBP')}{MINUS}{money(off[0], 'GBP')}"
+    )
+    expect(lines.nth(1)).to_have_text(
+        f"B6 StandardChild{money(child, 'GBP')}{MINUS}{money(off[1], 'GBP')}"
+    )
+    total = adult + child - sum(off)
+    expect(page.locator("#checkout-summary [data-row=discount]")).to_have_text(
+        f"{MINUS}{money(sum(off), 'GBP')} (voucher DEMO10)"
+    )
+    expect(page.locator("#checkout-summary [data-row=total]")).to_have_text(
+        money(total, "GBP")
+    )
+    expect(page.locator("#purchase-button")).to_have_text(f"Pay {money(total, 'GBP')}")
+    screenshot(page, "11-london-child-adult-voucher")
+
+    page.click("#purchase-button")
+    expect(page.locator("#view-tickets")).to_be_visible()
+    expect(page.locator("#tickets .ticket-seat")).to_have_text(["Seat B5", "Seat B6"])
+    expect(page.locator("#tickets-subtitle")).to_contain_text("Europe/London")
+    token = api.token(*DEMO_CUSTOMER)
+    mine = api.call("GET", "/api/reservations/", token=token, expect=200)["results"]
+    paid = next(r for r in mine if r["showtime"] == showtime["id"])
+    assert paid["status"] == "confirmed"
+    assert paid["amount_paid"] == f"{total:.2f}"
+    assert [(d["label"], d["ticket_type"]) for d in paid["seat_details"]] == [
+        ("B5", "adult"),
+        ("B6", "child"),
+    ]
+    assert (paid["voucher"], paid["currency"]) == ("DEMO10", "GBP")
+    assert page.js_errors == []
+
+
+def test_a_child_ticket_is_not_offered_for_a_15_rated_film(new_page, api):
+    movie = api.call("GET", "/api/movies/?search=Midnight+Ferry", expect=200)[
+        "results"
+    ][0]
+    assert (movie["rating_system"], movie["certificate"]) == ("BBFC", "15")
+    showtime = api.call(
+        "GET", f"/api/showtimes/?movie={movie['id']}&date={tomorrow()}", expect=200
+    )["results"][0]
+    page = new_page("/")
+    open_showtime(page, showtime)
+
+    expect(page.locator("#count-adult")).to_be_visible()
+    expect(page.locator("#count-senior")).to_be_visible()
+    expect(page.locator("#count-student")).to_be_visible()
+    expect(page.locator("#count-child")).to_have_count(0)
+    expect(page.locator("#ticket-note")).to_have_text(
+        "Child tickets are not offered: Midnight Ferry is rated BBFC 15 (from age 15)."
+    )
+    screenshot(page, "12-no-child-ticket-for-a-15")
+    assert page.js_errors == []
+
+
+def test_a_film_rerated_after_the_page_loaded_refuses_the_child_ticket_readably(
+    new_page, api
+):
+    avoid = used_by_the_other_tests(api)
+    avoid.add(london_family_showtime(api, avoid=avoid)["movie"])
+    movies = movies_by_id(api)
+    showtime = next(
+        s
+        for s in api.showtimes(tomorrow())
+        if movies[s["movie"]]["min_age"] == 0
+        and s["id"] not in avoid
+        and s["movie"] not in avoid
+    )
+    movie = movies[showtime["movie"]]
+    manager = api.token("manager", "manager-pass-2026")
+    page = new_page("/")
+    page.click("#login-button")
+    log_in_through_dialog(page, *DEMO_CUSTOMER)
+    open_showtime(page, showtime)
+    page.fill("#count-child", "1")
+    seat(page, "A3").click()
+
+    rerated = {"rating_system": "BBFC", "certificate": "15", "min_age": 15}
+    original = {key: movie[key] for key in rerated}
+    api.call(
+        "PATCH", f"/api/movies/{movie['id']}/", token=manager, body=rerated, expect=200
+    )
+    try:
+        page.click("#hold-button")
+        expect(page.locator("#notice")).to_contain_text(
+            "Child tickets are not allowed for this film: it is rated 15 "
+            "(from age 15). The ticket choice has been updated; please choose again."
+        )
+        expect(page.locator("#count-child")).to_have_count(0)
+        expect(page.locator("#ticket-note")).to_contain_text("rated BBFC 15")
+        expect(page.locator("#view-seats")).to_be_visible()
+        assert page.js_errors == []
+    finally:
+        api.call(
+            "PATCH",
+            f"/api/movies/{movie['id']}/",
+            token=manager,
+            body=original,
+            expect=200,
+        )

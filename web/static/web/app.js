@@ -1,5 +1,7 @@
-// The booking page: date -> movies and showtimes -> seat map -> hold -> pay ->
-// tickets, plus "My bookings". Everything goes through the public API (api.js).
+// The booking page: city, theater and date -> movies and showtimes -> ticket types
+// and seat map -> hold (with a voucher) -> pay -> tickets, plus "My bookings".
+// Everything goes through the public API (api.js). Times are shown on each
+// theater's clocks and amounts in the currency the API names.
 
 import {
   ApiError,
@@ -12,14 +14,18 @@ import {
   register,
 } from "./api.js";
 import {
+  accessibilityName,
   formatDay,
-  formatTime,
+  formatName,
   formatWhen,
   h,
   isoDate,
+  languageName,
   listWords,
+  localClock,
   money,
   plural,
+  priceRange,
   titleCase,
 } from "./dom.js";
 import { SeatMap } from "./seatmap.js";
@@ -32,7 +38,12 @@ const $ = (id) => document.getElementById(id);
 const state = {
   date: isoDate(new Date()),
   movies: null, // Map id -> movie, loaded once
+  theaters: null, // Map id -> theater (its timezone and currency), loaded once
+  ticketTypes: null, // [ticket type], in the API's order, loaded once
+  city: "",
+  theater: "",
   showtime: null,
+  counts: {}, // ticket type code -> how many (adult: the seats left over)
   seats: [],
   selected: new Set(),
   reservation: null,
@@ -56,6 +67,8 @@ const PLAIN_WORDS = {
   reservation_not_active: "This booking was already cancelled or has expired.",
   no_active_account: "Wrong username or password.",
 };
+
+const ADULT = "adult";
 
 function plainWords(error) {
   if (!(error instanceof ApiError)) return "Something went wrong. Please try again.";
@@ -164,6 +177,78 @@ async function loadMovies() {
   return state.movies;
 }
 
+async function loadTheaters() {
+  if (!state.theaters) {
+    const theaters = await apiAll("/api/theaters/?page_size=100");
+    state.theaters = new Map(theaters.map((theater) => [theater.id, theater]));
+    renderFilters();
+  }
+  return state.theaters;
+}
+
+async function loadTicketTypes() {
+  if (!state.ticketTypes) state.ticketTypes = await apiAll("/api/ticket-types/?page_size=100");
+  return state.ticketTypes;
+}
+
+/** The IANA zone of a theater (UTC until the theaters are loaded). */
+function zoneOf(theaterId) {
+  const theater = state.theaters && state.theaters.get(theaterId);
+  return (theater && theater.timezone) || "UTC";
+}
+
+function renderFilters() {
+  const theaters = [...state.theaters.values()];
+  const cities = [...new Set(theaters.map((theater) => theater.city).filter(Boolean))].sort();
+  $("city-filter").replaceChildren(
+    h("option", { value: "" }, "All cities"),
+    ...cities.map((city) => h("option", { value: city, selected: city === state.city }, city)),
+  );
+  const shown = theaters
+    .filter((theater) => !state.city || theater.city === state.city)
+    .sort((a, b) => a.name.localeCompare(b.name));
+  if (!shown.some((theater) => String(theater.id) === state.theater)) state.theater = "";
+  $("theater-filter").replaceChildren(
+    h("option", { value: "" }, state.city ? `All theaters in ${state.city}` : "All theaters"),
+    ...shown.map((theater) =>
+      h(
+        "option",
+        { value: theater.id, selected: String(theater.id) === state.theater },
+        `${theater.name} (${theater.city || theater.location})`,
+      ),
+    ),
+  );
+}
+
+function chooseCity(value) {
+  state.city = value;
+  state.theater = "";
+  renderFilters();
+  loadShowtimes();
+}
+
+function chooseTheater(value) {
+  state.theater = value;
+  loadShowtimes();
+}
+
+function showtimesQuery() {
+  const query = new URLSearchParams({ date: state.date, page_size: 100 });
+  if (state.city) query.set("city", state.city);
+  if (state.theater) query.set("theater", state.theater);
+  return `/api/showtimes/?${query}`;
+}
+
+/** "BBFC 15", "MPA PG-13", "FSK 16" (the certificate may already name its system). */
+function certificateText(movie) {
+  const certificate = movie.certificate || movie.rating || "";
+  if (!certificate) return "";
+  const system = movie.rating_system || "";
+  return system && !certificate.toUpperCase().startsWith(system.toUpperCase())
+    ? `${system} ${certificate}`
+    : certificate;
+}
+
 let showtimesRequest = 0;
 
 async function loadShowtimes() {
@@ -174,7 +259,8 @@ async function loadShowtimes() {
   try {
     const [movies, showtimes] = await Promise.all([
       loadMovies(),
-      apiAll(`/api/showtimes/?date=${state.date}&page_size=100`),
+      apiAll(showtimesQuery()),
+      loadTheaters(),
     ]);
     if (request === showtimesRequest) renderShowtimes(movies, showtimes);
   } catch (error) {
@@ -191,8 +277,9 @@ async function loadShowtimes() {
 function renderShowtimes(movies, showtimes) {
   const box = $("showtimes");
   if (!showtimes.length) {
+    const where = state.theater || state.city ? " here" : "";
     box.replaceChildren(
-      h("p", { class: "empty" }, "No showtimes on this date. Try another day."),
+      h("p", { class: "empty" }, `No showtimes${where} on this date. Try another day or place.`),
     );
     return;
   }
@@ -208,7 +295,7 @@ function renderShowtimes(movies, showtimes) {
     const meta = [
       movie.genre && titleCase(movie.genre),
       movie.duration_minutes && `${movie.duration_minutes} min`,
-      movie.rating,
+      certificateText(movie),
     ].filter(Boolean);
     cards.push(
       h(
@@ -230,6 +317,10 @@ function renderShowtimes(movies, showtimes) {
                 : soldOut
                   ? "Sold out"
                   : `${plural(showtime.available_seats, "seat")} left`;
+            const clock = localClock(showtime.local_starts_at);
+            const zone = zoneOf(showtime.theater);
+            const details = showtimeDetails(showtime);
+            const prices = priceRange(showtime.price_table, showtime.currency);
             return h(
               "li",
               {},
@@ -240,11 +331,27 @@ function renderShowtimes(movies, showtimes) {
                   class: "showtime",
                   disabled: closed,
                   dataset: { showtimeId: showtime.id },
-                  "aria-label": `${formatTime(showtime.starts_at)}, ${showtime.theater_name}, ${showtime.screen_name}, ${why}`,
+                  "aria-label": [
+                    `${clock} ${zone} time`,
+                    showtime.theater_name,
+                    showtime.screen_name,
+                    details,
+                    prices && `tickets ${prices}`,
+                    why,
+                  ]
+                    .filter(Boolean)
+                    .join(", "),
                   onclick: () => openShowtime(showtime),
                 },
-                h("span", { class: "showtime-time" }, formatTime(showtime.starts_at)),
+                h(
+                  "span",
+                  { class: "showtime-time" },
+                  clock,
+                  h("span", { class: "showtime-zone" }, zone),
+                ),
                 h("span", { class: "showtime-place" }, `${showtime.theater_name} · ${showtime.screen_name}`),
+                h("span", { class: "showtime-details" }, details),
+                h("span", { class: "showtime-price" }, prices),
                 h("span", { class: "showtime-seats" }, why),
               ),
             );
@@ -256,7 +363,151 @@ function renderShowtimes(movies, showtimes) {
   box.replaceChildren(...cards);
 }
 
-// --- 2. The seat map -------------------------------------------------------------
+/** "IMAX 3D · English · German subtitles · Closed captions" */
+function showtimeDetails(showtime) {
+  return [
+    formatName(showtime.format),
+    languageName(showtime.audio_language),
+    showtime.subtitles && `${languageName(showtime.subtitles)} subtitles`,
+    ...(showtime.accessibility || []).map(accessibilityName),
+  ]
+    .filter(Boolean)
+    .join(" · ");
+}
+
+// --- 2. Ticket types and the seat map -------------------------------------------------
+
+/**
+ * The ticket types this showtime sells: priced in its table and allowed by its
+ * film's certificate (a type whose max_age is below the film's min_age is not).
+ * Returns {offered, refused, movie}.
+ */
+function ticketTypesFor(showtime) {
+  const priced = new Set(
+    Object.values(showtime.price_table || {}).flatMap((row) => Object.keys(row)),
+  );
+  const movie = (state.movies && state.movies.get(showtime.movie)) || {};
+  const minAge = movie.min_age || 0;
+  const offered = [];
+  const refused = [];
+  for (const type of state.ticketTypes || []) {
+    if (!priced.has(type.code)) continue;
+    if (type.max_age !== null && type.max_age < minAge) refused.push(type);
+    else offered.push(type);
+  }
+  return { offered, refused, movie };
+}
+
+function ageText(type) {
+  if (type.max_age !== null && type.min_age) return `ages ${type.min_age}–${type.max_age}`;
+  if (type.max_age !== null) return `up to ${type.max_age}`;
+  if (type.min_age) return `${type.min_age} and over`;
+  return "";
+}
+
+function renderTicketCounts() {
+  const showtime = state.showtime;
+  const { offered, refused, movie } = ticketTypesFor(showtime);
+  const rows = offered.map((type) => {
+    const prices = Object.fromEntries(
+      Object.entries(showtime.price_table || {})
+        .filter(([, row]) => type.code in row)
+        .map(([category, row]) => [category, { [type.code]: row[type.code] }]),
+    );
+    const hint = [ageText(type), type.requires_id && "ID required", priceRange(prices, showtime.currency)]
+      .filter(Boolean)
+      .join(" · ");
+    const id = `count-${type.code}`;
+    const field =
+      type.code === ADULT
+        ? h("output", { id, "aria-live": "polite" }, "0")
+        : h("input", {
+            id,
+            type: "number",
+            min: 0,
+            max: MAX_SEATS,
+            step: 1,
+            inputmode: "numeric",
+            value: state.counts[type.code] || 0,
+            dataset: { ticketType: type.code },
+            oninput: (event) => {
+              const value = Math.max(0, Math.min(MAX_SEATS, Math.floor(Number(event.target.value) || 0)));
+              state.counts[type.code] = value;
+              renderSelection();
+            },
+          });
+    return h(
+      "label",
+      { class: "ticket-count", dataset: { ticketType: type.code } },
+      h(
+        "span",
+        {},
+        type.name,
+        type.code === ADULT ? h("small", {}, "Every seat not given another type") : null,
+        hint ? h("small", {}, hint) : null,
+      ),
+      field,
+    );
+  });
+  $("ticket-counts").replaceChildren(...rows);
+  const note = $("ticket-note");
+  if (refused.length) {
+    const names = listWords(refused.map((type) => type.name));
+    note.textContent = `${names} tickets are not offered: ${movie.title} is rated ${certificateText(movie)} (from age ${movie.min_age}).`;
+    note.hidden = false;
+  } else {
+    note.hidden = true;
+  }
+}
+
+/** Counts of the types other than adult that the showtime offers. */
+function concessions() {
+  const { offered } = ticketTypesFor(state.showtime);
+  return offered
+    .filter((type) => type.code !== ADULT)
+    .map((type) => [type.code, state.counts[type.code] || 0])
+    .filter(([, count]) => count > 0);
+}
+
+/**
+ * A ticket type for every selected seat: the chosen concessions on seats whose
+ * category prices them, adults on the rest. Returns {lines, problem}.
+ */
+function assignTickets(seats) {
+  if (!state.showtime) return { lines: [], problem: null };
+  const table = state.showtime.price_table || {};
+  const wanted = concessions();
+  const asked = wanted.reduce((sum, [, count]) => sum + count, 0);
+  if (asked > seats.length) {
+    const more = asked - seats.length;
+    return {
+      lines: [],
+      problem: `You chose ${plural(asked, "ticket")}: pick ${plural(more, "more seat")}.`,
+    };
+  }
+  const byLabel = new Map();
+  for (const [code, count] of wanted) {
+    for (let i = 0; i < count; i += 1) {
+      // Adults first in seat order: the concessions take the last seats that fit.
+      const seat = [...seats]
+        .reverse()
+        .find((s) => !byLabel.has(s.label) && table[s.category] && code in table[s.category]);
+      if (!seat) {
+        return {
+          lines: [],
+          problem: `There is no ${code} price for the seats you chose; choose other seats.`,
+        };
+      }
+      byLabel.set(seat.label, code);
+    }
+  }
+  const lines = seats.map((seat) => {
+    const type = byLabel.get(seat.label) || ADULT;
+    const row = table[seat.category] || {};
+    return { seat, type, price: Number(row[type] !== undefined ? row[type] : seat.price) };
+  });
+  return { lines, problem: null };
+}
 
 const seatMap = new SeatMap($("seatmap"), {
   onToggle: toggleSeat,
@@ -269,11 +520,25 @@ async function openShowtime(showtime) {
   state.showtime = showtime;
   state.selected = new Set();
   state.seats = [];
+  state.counts = {};
+  $("voucher-input").value = "";
   $("seats-title").textContent = showtime.movie_title;
-  $("seats-subtitle").textContent =
-    `${formatWhen(showtime.starts_at)} · ${showtime.theater_name} · ${showtime.screen_name}`;
+  $("seats-subtitle").textContent = [
+    formatWhen(showtime.starts_at, zoneOf(showtime.theater)),
+    showtime.theater_name,
+    showtime.screen_name,
+    showtimeDetails(showtime),
+  ].join(" · ");
+  $("ticket-counts").replaceChildren();
   $("seatmap").replaceChildren(h("p", { class: "muted loading" }, "Loading the seat map…"));
   showView("seats");
+  try {
+    await loadTicketTypes();
+  } catch (error) {
+    showNotice(plainWords(error));
+  }
+  if (state.showtime !== showtime) return;
+  renderTicketCounts();
   await loadSeats();
 }
 
@@ -295,7 +560,7 @@ async function loadSeats() {
   const status = new Map(seats.map((seat) => [seat.label, seat.status]));
   const lost = [...state.selected].filter((label) => status.get(label) !== "available");
   for (const label of lost) state.selected.delete(label);
-  seatMap.render(seats, state.selected);
+  seatMap.render(seats, state.selected, showtime.currency);
   renderLegend();
   renderBestControls();
   renderSelection();
@@ -325,7 +590,7 @@ function renderLegend() {
         {},
         swatch(`cat-${category} is-available`),
         h("span", { class: "legend-name" }, titleCase(category)),
-        h("span", { class: "legend-price" }, price === null ? "–" : money(price)),
+        h("span", { class: "legend-price" }, price === null ? "–" : money(price, state.showtime.currency)),
       ),
     ),
   );
@@ -347,7 +612,7 @@ function renderBestControls() {
       h(
         "option",
         { value: name, selected: name === chosen },
-        `${titleCase(name)} (${price === null ? "–" : money(price)})`,
+        `${titleCase(name)} (${price === null ? "–" : money(price, state.showtime.currency)})`,
       ),
     ),
   );
@@ -357,23 +622,42 @@ function selectedSeats() {
   return state.seats.filter((seat) => state.selected.has(seat.label));
 }
 
+function ticketWords(lines) {
+  const counts = new Map();
+  for (const line of lines) counts.set(line.type, (counts.get(line.type) || 0) + 1);
+  const names = new Map((state.ticketTypes || []).map((type) => [type.code, type.name.toLowerCase()]));
+  return listWords([...counts].map(([code, count]) => `${count} ${names.get(code) || code}`));
+}
+
 function renderSelection() {
   const seats = selectedSeats();
-  const total = seats.reduce((sum, seat) => sum + Number(seat.price), 0);
+  const { lines, problem } = assignTickets(seats);
+  const adultOutput = $("count-adult");
+  if (adultOutput) adultOutput.textContent = String(lines.filter((l) => l.type === ADULT).length);
+  const currency = state.showtime && state.showtime.currency;
+  const total = lines.reduce((sum, line) => sum + line.price, 0);
   const summary = $("selection-summary");
-  if (!seats.length) {
+  if (problem) {
+    summary.replaceChildren(
+      seats.length ? `${plural(seats.length, "seat")}: ${listWords(seats.map((seat) => seat.label))}. ` : "",
+      h("strong", { class: "selection-problem" }, problem),
+    );
+  } else if (!seats.length) {
     summary.replaceChildren("No seats selected yet. Pick seats on the map or use Best available.");
   } else {
     summary.replaceChildren(
       h("strong", {}, plural(seats.length, "seat")),
       `: ${listWords(seats.map((seat) => seat.label))}`,
       h("br"),
+      h("span", { class: "ticket-words" }, ticketWords(lines)),
+      h("br"),
       "Total ",
-      h("strong", { class: "total" }, money(total)),
+      h("strong", { class: "total" }, money(total, currency)),
+      $("voucher-input").value.trim() ? " before the voucher" : "",
     );
   }
   const hold = $("hold-button");
-  hold.disabled = !seats.length;
+  hold.disabled = !seats.length || Boolean(problem);
   hold.textContent = seats.length ? `Hold ${plural(seats.length, "seat")}` : "Hold seats";
   $("clear-button").hidden = !seats.length;
 }
@@ -407,7 +691,7 @@ async function bestAvailable() {
     await loadSeats(); // the endpoint read live data; show the map as fresh
     seatMap.focusSeat(best.seats[0]);
     announce(
-      `Best available: ${listWords(best.seats)} in row ${best.row}, total ${money(best.total_price)}.`,
+      `Best available: ${listWords(best.seats)} in row ${best.row}, total ${money(best.total_price, best.currency)}.`,
     );
   } catch (error) {
     if (error instanceof ApiError && error.code === "no_adjacent_seats") {
@@ -426,8 +710,15 @@ async function bestAvailable() {
 
 async function holdSeats() {
   hideNotice();
-  const labels = selectedSeats().map((seat) => seat.label);
+  const seats = selectedSeats();
+  const labels = seats.map((seat) => seat.label);
   if (!labels.length) return;
+  const { lines, problem } = assignTickets(seats);
+  if (problem) {
+    showNotice(problem, "info");
+    return;
+  }
+  const voucher = $("voucher-input").value.trim();
   if (!currentUser()) {
     openAuth(`Log in or register to hold ${listWords(labels)}.`, holdSeats);
     return;
@@ -439,7 +730,11 @@ async function holdSeats() {
     const reservation = await api("/api/reservations/", {
       method: "POST",
       auth: true,
-      body: { showtime: state.showtime.id, seats: labels },
+      body: {
+        showtime: state.showtime.id,
+        tickets: lines.map((line) => ({ seat: line.seat.label, ticket_type: line.type })),
+        ...(voucher ? { voucher } : {}),
+      },
     });
     startCheckout(reservation);
   } catch (error) {
@@ -465,6 +760,24 @@ async function holdFailed(error) {
     );
     return;
   }
+  if (error.code === "voucher_invalid") {
+    const code = $("voucher-input").value.trim().toUpperCase();
+    showNotice(`Voucher ${code} cannot be used: ${error.message} Remove it or try another code.`);
+    $("voucher-input").focus();
+    return;
+  }
+  if (["ticket_type_not_allowed", "ticket_type_unavailable"].includes(error.code)) {
+    // The film's rating or the showtime's prices changed since the page loaded.
+    state.movies = null;
+    await loadMovies().catch(() => {});
+    const fresh = await api(`/api/showtimes/${state.showtime.id}/`).catch(() => null);
+    if (fresh && state.showtime && fresh.id === state.showtime.id) state.showtime = fresh;
+    renderTicketCounts();
+    renderSelection();
+    const text = error.message.charAt(0).toUpperCase() + error.message.slice(1);
+    showNotice(`${text} The ticket choice has been updated; please choose again.`);
+    return;
+  }
   if (error.code === "showtime_closed") {
     showNotice(plainWords(error));
     showView("browse");
@@ -486,16 +799,37 @@ function startCheckout(reservation) {
   const serverNow = Date.parse(reservation.created_at);
   if (Number.isFinite(serverNow)) state.clockSkewMs = serverNow - Date.now();
   const detail = reservation.showtime_detail;
+  const currency = reservation.currency;
   $("checkout-subtitle").textContent =
-    `${detail.movie_title} · ${formatWhen(detail.starts_at)} · ${detail.theater} · ${detail.screen}`;
-  const row = (term, value) => [h("dt", {}, term), h("dd", {}, value)];
+    `${detail.movie_title} · ${formatWhen(detail.starts_at, zoneOf(detail.theater_id))} · ${detail.theater} · ${detail.screen}`;
+  const typeNames = new Map((state.ticketTypes || []).map((type) => [type.code, type.name]));
+  $("checkout-lines").tBodies[0].replaceChildren(
+    ...(reservation.seat_details || []).map((line) =>
+      h(
+        "tr",
+        { dataset: { label: line.label, ticketType: line.ticket_type } },
+        h("td", {}, `${line.label} `, h("span", { class: "muted small" }, titleCase(line.category))),
+        h("td", {}, typeNames.get(line.ticket_type) || titleCase(line.ticket_type)),
+        h("td", { class: "amount" }, money(line.price, currency)),
+        h("td", { class: "amount" }, Number(line.discount) ? `−${money(line.discount, currency)}` : "–"),
+      ),
+    ),
+  );
+  const row = (term, value, name) => [h("dt", {}, term), h("dd", { dataset: { row: name } }, value)];
   $("checkout-summary").replaceChildren(
-    ...row("Seats", listWords(reservation.seats)),
-    ...row("Total", money(reservation.total_price)),
-    ...row("Booking reference", h("code", {}, reservation.code)),
+    ...row("Seats", listWords(reservation.seats), "seats"),
+    ...(reservation.voucher
+      ? row(
+          "Discount",
+          `−${money(reservation.discount_total, currency)} (voucher ${reservation.voucher})`,
+          "discount",
+        )
+      : []),
+    ...row("Total", money(reservation.total, currency), "total"),
+    ...row("Booking reference", h("code", {}, reservation.code), "code"),
   );
   $("purchase-button").disabled = false;
-  $("purchase-button").textContent = `Pay ${money(reservation.total_price)}`;
+  $("purchase-button").textContent = `Pay ${money(reservation.total, currency)}`;
   showView("checkout");
   startCountdown();
 }
@@ -565,7 +899,7 @@ async function purchase() {
     showNotice(`Payment received. Enjoy the film!`, "success");
   } catch (error) {
     button.disabled = false;
-    button.textContent = `Pay ${money(reservation.total_price)}`;
+    button.textContent = `Pay ${money(reservation.total, reservation.currency)}`;
     if (error instanceof ApiError && error.code === "hold_expired") {
       holdExpired();
     } else if (error instanceof ApiError && error.code === "reservation_not_held") {
@@ -638,7 +972,11 @@ function ticketCards(reservation) {
         { class: "ticket-body" },
         h("p", { class: "ticket-seat" }, `Seat ${ticket.seat}`),
         h("p", { class: "muted small" }, reservation.showtime_detail.movie_title),
-        h("p", { class: "muted small" }, formatWhen(reservation.showtime_detail.starts_at)),
+        h(
+          "p",
+          { class: "muted small" },
+          formatWhen(reservation.showtime_detail.starts_at, zoneOf(reservation.showtime_detail.theater_id)),
+        ),
         h("p", { class: "ticket-code small" }, ticket.code),
         ticket.is_void ? h("p", { class: "badge badge-cancelled" }, "Cancelled") : null,
         ticket.checked_in_at ? h("p", { class: "badge" }, "Used") : null,
@@ -651,7 +989,7 @@ function showTickets(reservation) {
   releaseObjectUrls();
   const detail = reservation.showtime_detail;
   $("tickets-subtitle").textContent =
-    `${detail.movie_title} · ${formatWhen(detail.starts_at)} · ${detail.theater} · ${detail.screen} · booking ${reservation.code}`;
+    `${detail.movie_title} · ${formatWhen(detail.starts_at, zoneOf(detail.theater_id))} · ${detail.theater} · ${detail.screen} · booking ${reservation.code}`;
   $("tickets").replaceChildren(...ticketCards(reservation));
   showView("tickets");
 }
@@ -675,7 +1013,11 @@ async function openBookings() {
   const box = $("bookings");
   box.replaceChildren(h("p", { class: "muted loading" }, "Loading your bookings…"));
   try {
-    const page = await api("/api/reservations/?page_size=50", { auth: true });
+    const [page] = await Promise.all([
+      api("/api/reservations/?page_size=50", { auth: true }),
+      loadTheaters(),
+      loadTicketTypes(),
+    ]);
     renderBookings(page.results);
   } catch (error) {
     box.replaceChildren();
@@ -722,14 +1064,18 @@ function renderBookings(reservations) {
           h("h2", { class: "booking-title" }, detail.movie_title),
           h("span", { class: `badge badge-${status}` }, STATUS_NAMES[status] || status),
         ),
-        h("p", { class: "muted" }, `${formatWhen(detail.starts_at)} · ${detail.theater} · ${detail.screen}`),
+        h(
+          "p",
+          { class: "muted" },
+          `${formatWhen(detail.starts_at, zoneOf(detail.theater_id))} · ${detail.theater} · ${detail.screen}`,
+        ),
         h(
           "p",
           {},
-          `Seats ${listWords(reservation.seats)} · ${money(reservation.total_price)} · reference `,
+          `Seats ${listWords(reservation.seats)} · ${money(reservation.total, reservation.currency)} · reference `,
           h("code", {}, reservation.code),
           reservation.refund_amount && status === "cancelled"
-            ? ` · refunded ${money(reservation.refund_amount)}`
+            ? ` · refunded ${money(reservation.refund_amount, reservation.currency)}`
             : "",
         ),
         actions,
@@ -755,7 +1101,10 @@ async function cancelBooking(reservation) {
   try {
     await api(`/api/reservations/${reservation.id}/`, { method: "DELETE", auth: true });
     const fresh = await api(`/api/reservations/${reservation.id}/`, { auth: true });
-    const refund = Number(fresh.refund_amount) > 0 ? ` ${money(fresh.refund_amount)} will be refunded.` : "";
+    const refund =
+      Number(fresh.refund_amount) > 0
+        ? ` ${money(fresh.refund_amount, fresh.currency)} will be refunded.`
+        : "";
     await openBookings();
     showNotice(`Booking ${reservation.code} was cancelled.${refund}`, "success");
   } catch (error) {
@@ -837,6 +1186,9 @@ function renderSession(user) {
 function wire() {
   $("notice-close").addEventListener("click", hideNotice);
   $("date-input").addEventListener("change", (event) => chooseDate(event.target.value));
+  $("city-filter").addEventListener("change", (event) => chooseCity(event.target.value));
+  $("theater-filter").addEventListener("change", (event) => chooseTheater(event.target.value));
+  $("voucher-input").addEventListener("input", () => renderSelection());
   $("back-to-showtimes").addEventListener("click", () => {
     hideNotice();
     showView("browse");

@@ -11,9 +11,9 @@ const STATUS_WORDS = {
   sold: "sold",
 };
 
-export function seatLabelText(seat, selected) {
+export function seatLabelText(seat, selected, currency) {
   const state = selected ? "selected" : STATUS_WORDS[seat.status] || seat.status;
-  const price = seat.price === null ? "no price" : money(seat.price);
+  const price = seat.price === null ? "no price" : money(seat.price, currency);
   return `Row ${seat.row}, seat ${seat.number}, ${seat.category}, ${price}, ${state}`;
 }
 
@@ -35,7 +35,9 @@ export class SeatMap {
     this.resizeObserver.observe(container);
   }
 
-  render(seats, selected) {
+  /** `currency`: the showtime's ISO 4217 code, the seats' prices are in it. */
+  render(seats, selected, currency) {
+    this.currency = currency;
     const hadFocus = this.container.contains(document.activeElement);
     this.seats = seats;
     this.selected = selected;
@@ -82,11 +84,11 @@ export class SeatMap {
           {
             type: "button",
             class: `seat cat-${seat.category} is-${seat.status}${isSelected ? " is-selected" : ""}`,
-            "aria-label": seatLabelText(seat, isSelected),
+            "aria-label": seatLabelText(seat, isSelected, currency),
             "aria-pressed": blocked ? undefined : String(isSelected),
             "aria-disabled": blocked ? "true" : undefined,
             title: `${seat.label} · ${titleCase(seat.category)} · ${
-              seat.price === null ? "no price" : money(seat.price)
+              seat.price === null ? "no price" : money(seat.price, currency)
             }`,
             tabindex: "-1",
             dataset: { label: seat.label, status: seat.status, category: seat.category },
@@ -134,7 +136,7 @@ export class SeatMap {
       const button = this.buttons.get(seat.label);
       const isSelected = selected.has(seat.label);
       button.classList.toggle("is-selected", isSelected);
-      button.setAttribute("aria-label", seatLabelText(seat, isSelected));
+      button.setAttribute("aria-label", seatLabelText(seat, isSelected, this.currency));
       if (button.hasAttribute("aria-pressed")) {
         button.setAttribute("aria-pressed", String(isSelected));
       }
