@@ -5,7 +5,12 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .exceptions import api_not_found
-from .views import HealthView, admin_login
+from .views import (
+    HealthView,
+    LivenessView,
+    ReadinessView,
+    admin_login,
+)
 
 urlpatterns = [
     # Ahead of the admin's own: the same login view, rate-limited like the API's.
@@ -19,6 +24,8 @@ urlpatterns = [
     path("api/", include("pricing.urls")),
     path("api/", include("tickets.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
+    path("api/health/live/", LivenessView.as_view(), name="health-live"),
+    path("api/health/ready/", ReadinessView.as_view(), name="health-ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/", api_not_found),

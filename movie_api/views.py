@@ -1,9 +1,11 @@
-"""Project-level endpoints (health check, the admin's rate-limited login) and the
+"""Project-level endpoints (health checks, the admin's rate-limited login) and the
 schema class the catalogue shares."""
 
+import logging
 import math
 
 from django.contrib import admin
+from django.core.cache import caches
 from django.db import OperationalError, connection
 from django.http import HttpResponse
 from django.views.decorators.cache import never_cache
@@ -43,6 +45,87 @@ class HealthView(APIView):
                 headers={"Retry-After": "1"},
             )
         return Response({"status": "ok"})
+
+
+class LivenessView(APIView):
+    """The process is up and serving: no database, cache or other dependency.
+
+    Not rate-limited (nor is readiness): a load balancer probes from one address
+    every few seconds, and a probe must not be refused, nor depend on the cache
+    that holds the counters.
+    """
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(
+        responses={
+            200: inline_serializer("Liveness", {"status": serializers.CharField()})
+        }
+    )
+    def get(self, request):
+        return Response({"status": "ok"})
+
+
+logger = logging.getLogger(__name__)
+
+#: What readiness checks; every cache alias the app uses (the default one and the
+#: rate-limit counters') must answer.
+CACHE_CHECKS = {"cache": "default", "throttle_cache": "throttle"}
+
+
+def _check_database() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+        cursor.fetchone()
+
+
+def _check(name: str, probe) -> str:
+    try:
+        probe()
+    except Exception as exc:  # any failure means "not ready"; say which, not why
+        logger.warning("Readiness check %s failed: %r", name, exc)
+        return f"error: {type(exc).__name__}"
+    return "ok"
+
+
+_READINESS = inline_serializer(
+    "Readiness",
+    {
+        "status": serializers.ChoiceField(["ok", "unavailable"]),
+        "checks": serializers.DictField(
+            child=serializers.CharField(),
+            help_text='Each dependency: "ok", "error: <type>" or "not configured".',
+        ),
+    },
+)
+
+
+class ReadinessView(APIView):
+    """200 when the database and both caches answer; 503 naming the one that did
+    not. There is no task queue yet: it is reported "not configured" and not
+    checked. The error is named by its type only (this endpoint is public); the
+    log has the message."""
+
+    permission_classes = [permissions.AllowAny]
+    authentication_classes: list = []
+    throttle_classes: list = []
+
+    @extend_schema(responses={200: _READINESS, 503: _READINESS})
+    def get(self, request):
+        checks = {"database": _check("database", _check_database)}
+        for name, alias in CACHE_CHECKS.items():
+            checks[name] = _check(name, lambda alias=alias: caches[alias].get("ready"))
+        ready = all(value == "ok" for value in checks.values())
+        checks["task_queue"] = "not configured"
+        if not ready:
+            return Response(
+                {"status": "unavailable", "checks": checks},
+                status=status.HTTP_503_SERVICE_UNAVAILABLE,
+                headers={"Retry-After": "1"},
+            )
+        return Response({"status": "ok", "checks": checks})
 
 
 class CatalogueSchema(ApiSchema):

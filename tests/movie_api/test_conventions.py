@@ -441,6 +441,8 @@ EVERY_PATH = [
     "/api/reservations/{id}/",
     "/api/reservations/{id}/purchase/",
     "/api/health/",
+    "/api/health/live/",
+    "/api/health/ready/",
 ]
 
 

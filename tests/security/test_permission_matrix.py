@@ -136,6 +136,8 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("POST",   "/api/auth/logout/"):                Row(401, 205, 205, 205, 205, body=lambda w, u: {"refresh": _refresh_of(u or w.customer)}),
     ("GET",    "/api/auth/me/"):                    Row(401, 200, 200, 200, 200),
     ("GET",    "/api/health/"):                     Row(200, 200, 200, 200, 200),
+    ("GET",    "/api/health/live/"):                Row(200, 200, 200, 200, 200),
+    ("GET",    "/api/health/ready/"):               Row(200, 200, 200, 200, 200),
     # catalogue: anyone reads, catalogue managers (and staff, who hold the role) write
     ("GET",    "/api/movies/"):                     Row(200, 200, 200, 200, 200),
     ("POST",   "/api/movies/"):                     Row(401, 403, 201, 403, 201, body=_movie),
