@@ -6,6 +6,7 @@ A value that cannot be read is an
 ``ImproperlyConfigured`` at start-up, never a silent default.
 """
 
+import ipaddress
 import os
 import re
 from datetime import time
@@ -54,3 +55,29 @@ def env_time(name: str, default: str) -> time:
             f"{name} must be a time of day as HH:MM (00:00 to 23:59), got {value!r}"
         )
     return time(int(match[1]), int(match[2]))
+
+
+def env_networks(
+    name: str,
+) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """A comma list of IP addresses or CIDR networks ("10.0.0.0/8, ::1")."""
+    networks = []
+    for item in env_list(name):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as exc:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma list of IP addresses or networks such as "
+                f"10.0.0.0/8, got {item!r}"
+            ) from exc
+    return tuple(networks)
+
+
+def env_choice(name: str, default: str, choices: set[str]) -> str:
+    """One of ``choices`` (case-insensitive)."""
+    value = env_str(name, default).lower()
+    if value not in choices:
+        raise ImproperlyConfigured(
+            f"{name} must be one of {', '.join(sorted(choices))}, got {value!r}"
+        )
+    return value

@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 from rest_framework_simplejwt.exceptions import DetailDictMixin
 
+from . import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -143,6 +145,8 @@ def _is_contention(exc: OperationalError) -> bool:
 def api_exception_handler(exc: Exception, context: dict) -> Response | None:
     """DRF's EXCEPTION_HANDLER: every known error becomes the one envelope."""
     if isinstance(exc, DomainError):
+        if exc.code == "seats_unavailable":
+            metrics.SEAT_CONFLICTS.inc()
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return Response(
             error_body(exc.code, exc.message, details=exc.details),

@@ -1,5 +1,6 @@
 """Django settings for movie_api: every knob comes from the environment, with safe defaults."""
 
+import logging
 import os
 import tempfile
 from datetime import timedelta
@@ -9,7 +10,16 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from . import codes
-from .env import env_bool, env_int, env_list, env_rate, env_str, env_time
+from .env import (
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_networks,
+    env_rate,
+    env_str,
+    env_time,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -57,6 +67,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First, so every response (redirects and errors included) carries X-Request-ID.
     "movie_api.middleware.RequestIdMiddleware",
+    # Next: times (almost) the whole request, and logs it with its request id.
+    "movie_api.middleware.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -318,10 +330,31 @@ if not codes.is_currency(DEFAULT_CURRENCY):
 # after changing it, run `manage.py recompute_business_dates`.
 BUSINESS_DAY_STARTS_AT = env_time("BUSINESS_DAY_STARTS_AT", "06:00")
 
+# --- Metrics and logs ------------------------------------------------------------
+# GET /metrics (Prometheus) answers only a caller with this bearer token or from
+# one of these addresses; everyone else gets a 404. Both unset: always 404.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+METRICS_ALLOW = env_networks("METRICS_ALLOW")
+
+# "text" (human-readable, the default) or "json": one JSON object per line, with a
+# line per request and per booking event (movie_api.logs).
+LOG_FORMAT = env_choice("LOG_FORMAT", "text", {"text", "json"})
+if LOG_FORMAT == "json":
+    # Python warnings (whitenoise's "No directory at", deprecations) are written to
+    # stderr by the warnings module, not logged: route them through the JSON handler
+    # so that every line a log collector reads parses.
+    logging.captureWarnings(True)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"json": {"()": "movie_api.logs.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            **({"formatter": "json"} if LOG_FORMAT == "json" else {}),
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }

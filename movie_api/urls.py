@@ -10,6 +10,7 @@ from .views import (
     LivenessView,
     ReadinessView,
     admin_login,
+    metrics_view,
 )
 
 urlpatterns = [
@@ -29,6 +30,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     re_path(r"^api/", api_not_found),
+    path("metrics", metrics_view, name="metrics"),
     path("", include("web.urls")),
 ]
 

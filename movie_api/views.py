@@ -1,5 +1,5 @@
-"""Project-level endpoints (health checks, the admin's rate-limited login) and the
-schema class the catalogue shares."""
+"""Project-level endpoints (health checks, /metrics, the admin's rate-limited
+login) and the schema class the catalogue shares."""
 
 import logging
 import math
@@ -7,8 +7,9 @@ import math
 from django.contrib import admin
 from django.core.cache import caches
 from django.db import OperationalError, connection
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import APIException
@@ -17,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from . import metrics
 from .exceptions import error_body
 from .schema import ApiSchema
 from .throttling import AnonThrottle, LoginThrottle
@@ -126,6 +128,17 @@ class ReadinessView(APIView):
                 headers={"Retry-After": "1"},
             )
         return Response({"status": "ok", "checks": checks})
+
+
+@never_cache
+@require_safe
+def metrics_view(request):
+    """GET /metrics: the Prometheus text format, for the bearer of METRICS_TOKEN or
+    a client in METRICS_ALLOW. Anyone else gets the 404 of a path that does not
+    exist, so the endpoint is not advertised."""
+    if not metrics.may_scrape(request):
+        raise Http404
+    return HttpResponse(metrics.scrape(), content_type=metrics.CONTENT_TYPE)
 
 
 class CatalogueSchema(ApiSchema):

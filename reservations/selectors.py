@@ -15,7 +15,20 @@ from movie_api.permissions import can_see_all_reservations
 from showtimes.models import Showtime
 from theaters.models import Seat
 
-from .models import Reservation, ReservationEvent, ReservedSeat, Ticket
+from .models import (
+    Reservation,
+    ReservationEvent,
+    ReservationStatus,
+    ReservedSeat,
+    Ticket,
+)
+
+
+def count_active_holds() -> int:
+    """Holds not yet lapsed, over all showtimes (the metrics' active-holds gauge)."""
+    return Reservation.objects.filter(
+        status=ReservationStatus.HELD, expires_at__gt=timezone.now()
+    ).count()
 
 
 def list_reservation_rows(*, user) -> QuerySet[Reservation]:

@@ -2,17 +2,24 @@
 
 Recording an event and bumping the seat-map version are separate steps: a use case
 that changes seats calls ``bump_seats_version`` itself (a check-in changes none).
+
+Each event built here is also counted (``movie_api.metrics``) and logged
+(``movie_api.events``) once its transaction commits: an event that is rolled back
+with its change was never made, so it is neither counted nor logged.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from movie_api import metrics
+from movie_api.logs import event_logger
 from movie_api.middleware import current_request_id
 from showtimes.models import Showtime
 
@@ -40,8 +47,12 @@ def build_event(
     to_status: str,
     **details,
 ) -> ReservationEvent:
-    """An unsaved audit row for one state change; ``actor`` None means the system."""
-    return ReservationEvent(
+    """An unsaved audit row for one state change; ``actor`` None means the system.
+
+    Call it inside the transaction that saves the row (``record_event``, or a
+    ``bulk_create`` of these): the count and the log line wait for its commit.
+    """
+    event = ReservationEvent(
         reservation=reservation,
         reservation_code=reservation.code,
         action=action,
@@ -52,6 +63,33 @@ def build_event(
         to_status=to_status,
         details={key: _plain(value) for key, value in details.items()},
         request_id=current_request_id(),
+    )
+    # robust: a failing counter or log handler must not turn a committed booking
+    # into an error answer.
+    transaction.on_commit(partial(_announce, event), robust=True)
+    return event
+
+
+def _announce(event: ReservationEvent) -> None:
+    """After commit: count the event and write its log line."""
+    metrics.count_booking_event(event.action, event.details)
+    reservation = event.reservation
+    event_logger.info(
+        "reservation %s %s (showtime %s)",
+        event.reservation_code,
+        event.action,
+        reservation.showtime_id,
+        extra={
+            "data": {
+                "event": event.action,
+                "reservation_id": reservation.pk,
+                "reservation_code": event.reservation_code,
+                "showtime_id": reservation.showtime_id,
+                "from_status": event.from_status,
+                "to_status": event.to_status,
+                "request_id": event.request_id or None,
+            }
+        },
     )
 
 

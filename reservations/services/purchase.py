@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
+from movie_api import metrics
 from movie_api.db import retry_once_on_transaction_conflict
 
 from ..exceptions import (
     HoldExpired,
+    PaymentDeclined,
     ReservationChanged,
     ReservationNotHeld,
     ShowtimeClosed,
@@ -84,11 +86,15 @@ def purchase_reservation(
 
     offer = quote(reservation)
     gateway = get_gateway()
-    charge = gateway.charge(
-        amount=offer[1],
-        token=payment_token,
-        description=f"Reservation {reservation.code}",
-    )
+    try:
+        charge = gateway.charge(
+            amount=offer[1],
+            token=payment_token,
+            description=f"Reservation {reservation.code}",
+        )
+    except PaymentDeclined:
+        metrics.PAYMENT_FAILURES.inc()  # no transaction is open: nothing to undo
+        raise
     try:
         return _confirm(
             reservation=reservation,

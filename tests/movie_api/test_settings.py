@@ -104,6 +104,8 @@ def test_catalogue_defaults_and_overrides():
         ("DEFAULT_CURRENCY", "eur"),
         ("BUSINESS_DAY_STARTS_AT", "6am"),
         ("BUSINESS_DAY_STARTS_AT", "24:00"),
+        ("METRICS_ALLOW", "10.0.0.0/8, localhost"),
+        ("LOG_FORMAT", "xml"),
     ],
 )
 def test_refuses_to_start_with_a_bad_catalogue_setting(name, value):
