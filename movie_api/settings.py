@@ -156,6 +156,12 @@ if REDIS_URL:
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env_str("CACHE_KEY_PREFIX", "movie_api"),
+        # A Redis host that drops packets must fail a request fast, not hang it
+        # (and readiness with it): connect and read timeouts, in seconds.
+        "OPTIONS": {
+            "socket_connect_timeout": env_int("REDIS_TIMEOUT_SECONDS", 2),
+            "socket_timeout": env_int("REDIS_TIMEOUT_SECONDS", 2),
+        },
     }
     CACHES = {"default": _redis, "throttle": _redis}
 else:

@@ -144,3 +144,47 @@ def test_ready_is_503_when_redis_is_down(tmp_path):
         },
         "1",
     ]
+
+
+def test_ready_is_503_within_the_timeout_when_redis_never_answers(tmp_path):
+    """A Redis host that accepts and then says nothing (a dropped-packet network)
+    must fail readiness within REDIS_TIMEOUT_SECONDS, not hang it."""
+    import socket
+    import threading
+    import time
+
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    accepted = []
+    stop = threading.Event()
+
+    def accept_and_keep_quiet():
+        silent.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(silent.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept_and_keep_quiet, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        answers = _probe(
+            DATABASE_URL=f"sqlite:///{tmp_path / 'empty.sqlite3'}",
+            REDIS_URL=f"redis://127.0.0.1:{silent.getsockname()[1]}/0",
+            REDIS_TIMEOUT_SECONDS="1",
+        )
+        took = time.monotonic() - started
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+        for conn in accepted:
+            conn.close()
+        silent.close()
+
+    status_code, body, _ = answers[READY]
+    assert status_code == 503
+    assert body["checks"]["cache"] == "error: TimeoutError"
+    assert took < 20, f"readiness took {took:.1f} s"
