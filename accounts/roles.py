@@ -24,7 +24,8 @@ ROLES: dict[str, list[tuple[str, str]]] = {
             ("pricing", "voucher"),
         )
         for action in ("add", "change", "delete", "view")
-    ],
+    ]
+    + [("reports", "view_sales_report")],
     BOX_OFFICE: [
         ("reservations", "view_all_reservations"),
         ("reservations", "check_in_ticket"),

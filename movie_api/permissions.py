@@ -55,6 +55,13 @@ def can_issue_comp(user) -> bool:
     )
 
 
+def can_view_sales_reports(user) -> bool:
+    """Catalogue managers and staff read sales and occupancy reports."""
+    return is_staff_member(user) or bool(
+        user and user.is_authenticated and user.has_perm("reports.view_sales_report")
+    )
+
+
 def role_names(user) -> list[str]:
     """What ``/api/auth/me/`` lists: every user is a customer; the permissions a
     role's group grants, and the staff and superuser flags, add the rest. A

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "showtimes",
     "reservations",
     "tickets",
+    "reports",
     "web",
     "demo",
 ]

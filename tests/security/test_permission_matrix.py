@@ -196,6 +196,8 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("GET",    "/api/reservations/{pk}/history/"):  Row(401, 200, 404, 200, 200, obj="held"),
     ("GET",    "/api/tickets/{code}/qr.svg"):       Row(401, 200, 404, 200, 200, obj="ticket"),
     ("POST",   "/api/check-in/"):                   Row(401, 403, 403, 200, 200, body=lambda w, u: {"code": w.ticket.code}),
+    # reports: catalogue managers and staff
+    ("GET",    "/api/reports/sales/"):              Row(401, 403, 200, 403, 200, query={"from": "2030-01-01", "to": "2030-01-31"}),
 }
 # fmt: on
 
