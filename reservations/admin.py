@@ -2,8 +2,9 @@
 the service."""
 
 from django.contrib import admin, messages
+from django.db.models import Count
 
-from movie_api.admin import ReadOnlyTabularInline, ViewOnlyMixin
+from movie_api.admin import ReadOnlyTabularInline, ViewOnlyMixin, csv_export_action
 from movie_api.exceptions import DomainError
 
 from . import services
@@ -67,6 +68,34 @@ class ReservationEventAdmin(ViewOnlyMixin, admin.ModelAdmin):
     readonly_fields = fields
 
 
+def _iso(moment) -> str | None:
+    return moment.isoformat() if moment is not None else None
+
+
+EXPORT_COLUMNS = [
+    ("code", lambda r: r.code),
+    ("status", lambda r: r.status),
+    ("user", lambda r: r.user.username),
+    ("showtime", lambda r: r.showtime_id),
+    ("movie", lambda r: r.showtime.movie.title),
+    ("theater", lambda r: r.showtime.screen.theater.name),
+    ("screen", lambda r: r.showtime.screen.name),
+    ("starts_at", lambda r: _iso(r.showtime.starts_at)),
+    ("business_date", lambda r: r.showtime.business_date.isoformat()),
+    ("seats", lambda r: r.seat_count),
+    ("currency", lambda r: r.showtime.screen.theater.currency),
+    ("total_price", lambda r: r.total_price),
+    ("discount_total", lambda r: r.discount_total),
+    ("voucher", lambda r: r.voucher.code if r.voucher else None),
+    ("amount_paid", lambda r: r.amount_paid),
+    ("refund_amount", lambda r: r.refund_amount),
+    ("payment_reference", lambda r: r.payment_reference),
+    ("created_at", lambda r: _iso(r.created_at)),
+    ("confirmed_at", lambda r: _iso(r.confirmed_at)),
+    ("cancelled_at", lambda r: _iso(r.cancelled_at)),
+]
+
+
 @admin.register(Reservation)
 class ReservationAdmin(admin.ModelAdmin):
     """Reservations are read here and cancelled through the action; nothing is
@@ -98,7 +127,21 @@ class ReservationAdmin(admin.ModelAdmin):
         "payment_reference",
     )
     inlines = [ReservedSeatInline, TicketInline, ReservationEventInline]
-    actions = ["cancel_selected"]
+    actions = [
+        "cancel_selected",
+        csv_export_action(
+            name="reservations",
+            columns=EXPORT_COLUMNS,
+            prepare=lambda queryset: (
+                queryset.select_related(
+                    "user", "voucher", "showtime__movie", "showtime__screen__theater"
+                )
+                .annotate(seat_count=Count("reserved_seats"))
+                .order_by("pk")
+            ),
+            description="Export selected reservations as CSV",
+        ),
+    ]
 
     def has_add_permission(self, request):
         return False

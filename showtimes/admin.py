@@ -1,10 +1,13 @@
 """Admin for showtimes."""
 
+import json
+
 from django import forms
 from django.contrib import admin
 from rest_framework import serializers
 
-from movie_api.admin import rule_errors_as_form_errors
+from movie_api.admin import csv_export_action, rule_errors_as_form_errors
+from movie_api.business_day import local_time
 from movie_api.exceptions import detail_messages
 
 from . import selectors, services
@@ -99,9 +102,41 @@ class ShowtimeAdminForm(forms.ModelForm):
         return cleaned
 
 
+EXPORT_COLUMNS = [
+    ("id", lambda s: s.pk),
+    ("movie", lambda s: s.movie.title),
+    ("theater", lambda s: s.screen.theater.name),
+    ("screen", lambda s: s.screen.name),
+    ("starts_at", lambda s: s.starts_at.isoformat()),
+    (
+        "local_starts_at",
+        lambda s: local_time(s.starts_at, s.screen.theater.timezone).isoformat(),
+    ),
+    ("business_date", lambda s: s.business_date.isoformat()),
+    ("ends_at", lambda s: s.ends_at.isoformat()),
+    ("format", lambda s: s.format),
+    ("audio_language", lambda s: s.audio_language),
+    ("subtitles", lambda s: s.subtitles),
+    ("is_cancelled", lambda s: s.is_cancelled),
+    ("capacity", lambda s: s.screen.capacity),
+    ("currency", lambda s: s.screen.theater.currency),
+    ("prices", lambda s: json.dumps(s.ticket_prices, sort_keys=True)),
+]
+
+
 @admin.register(Showtime)
 class ShowtimeAdmin(admin.ModelAdmin):
     form = ShowtimeAdminForm
+    actions = [
+        csv_export_action(
+            name="showtimes",
+            columns=EXPORT_COLUMNS,
+            prepare=lambda queryset: queryset.select_related(
+                "movie", "screen__theater"
+            ).order_by("starts_at", "pk"),
+            description="Export selected showtimes as CSV",
+        )
+    ]
     list_display = (
         "movie",
         "screen",

@@ -1,10 +1,14 @@
 """The reservation admin: lists, search, read-only detail, the cancel action, and the
 read-only audit log."""
 
+import csv
+import io
 from html.parser import HTMLParser
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
 from reservations import services
 from reservations.models import ReservationEvent, ReservationStatus
@@ -252,3 +256,67 @@ def test_reservations_cannot_be_deleted_even_by_a_superuser(
     sold.refresh_from_db()
     assert sold.status == ReservationStatus.CONFIRMED
     assert active_labels(showtime) == ["A1"]
+
+
+def _csv_rows(response) -> list[dict]:
+    body = b"".join(response.streaming_content).decode()
+    return list(csv.DictReader(io.StringIO(body)))
+
+
+def test_export_csv_action_streams_the_selected_reservations(admin_client_, showtime):
+    bought = ReservationFactory(showtime=showtime, seats=["A1", "A2"], purchased=True)
+    held = ReservationFactory(showtime=showtime, seats=["B1"])
+    ReservationFactory(showtime=showtime, seats=["B2"])  # not selected
+
+    response = admin_client_.post(
+        CHANGELIST,
+        {"action": "export_reservations_csv", "_selected_action": [held.pk, bought.pk]},
+    )
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith(
+        'attachment; filename="reservations-'
+    )
+    rows = _csv_rows(response)
+    assert [(r["code"], r["status"], r["seats"]) for r in rows] == [
+        (bought.code, "confirmed", "2"),
+        (held.code, "held", "1"),
+    ]
+    assert rows[0] == {
+        **rows[0],
+        "user": bought.user.username,
+        "showtime": str(showtime.pk),
+        "movie": showtime.movie.title,
+        "theater": showtime.screen.theater.name,
+        "business_date": showtime.business_date.isoformat(),
+        "currency": showtime.screen.theater.currency,
+        "total_price": "20.00",
+        "amount_paid": "20.00",
+        "refund_amount": "",
+        "cancelled_at": "",
+    }
+
+
+def test_export_csv_query_count_does_not_grow(
+    admin_client_, showtime, django_assert_num_queries
+):
+    def export(ids):
+        return b"".join(
+            admin_client_.post(
+                CHANGELIST,
+                {"action": "export_reservations_csv", "_selected_action": ids},
+            ).streaming_content
+        )
+
+    first = ReservationFactory(showtime=showtime, seats=["A1"], purchased=True)
+    export([first.pk])  # the session and permission caches
+    with CaptureQueriesContext(connection) as one:
+        export([first.pk])
+    more = [
+        ReservationFactory(showtime=ShowtimeFactory(), seats=["A1"], purchased=True)
+        for _ in range(5)
+    ]
+
+    with django_assert_num_queries(len(one.captured_queries)):
+        export([first.pk, *(r.pk for r in more)])

@@ -1,6 +1,10 @@
 """Showtime admin: the API's rules apply, as form errors rather than crashes."""
 
+import csv
+import io
+import json
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client
@@ -194,3 +198,31 @@ def test_admin_unknown_language_is_a_form_error(admin_client, field, value):
     assert response.status_code == status.HTTP_200_OK
     assert field in response.context["adminform"].form.errors
     assert not Showtime.objects.exists()
+
+
+def test_export_csv_action_streams_the_selected_showtimes(admin_client):
+    early = ShowtimeFactory(
+        starts_at=_tomorrow(10), screen__theater__timezone="America/New_York"
+    )
+    late = ShowtimeFactory(starts_at=_tomorrow(20), movie__title="=cmd|' /C calc'!A0")
+    ShowtimeFactory()  # not selected
+
+    response = admin_client.post(
+        reverse("admin:showtimes_showtime_changelist"),
+        {"action": "export_showtimes_csv", "_selected_action": [late.pk, early.pk]},
+    )
+
+    assert response.status_code == status.HTTP_200_OK
+    body = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(body)))
+    assert [row["id"] for row in rows] == [str(early.pk), str(late.pk)]
+    assert (
+        rows[0]["local_starts_at"]
+        == _tomorrow(10).astimezone(ZoneInfo("America/New_York")).isoformat()
+    )
+    assert rows[0]["capacity"] == "28"
+    assert json.loads(rows[0]["prices"]) == {
+        "premium": {"adult": "15.50"},
+        "standard": {"adult": "10.00"},
+    }
+    assert rows[1]["movie"] == "'=cmd|' /C calc'!A0"  # not a formula in a spreadsheet
