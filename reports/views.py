@@ -52,19 +52,21 @@ class SalesReportView(CSVOrJSONErrorsMixin, APIView):
             header = list(SalesRowSerializer().fields)
             return stream_csv(
                 header=header,
-                rows=(
-                    [row[name] for name in header]
-                    for row in SalesRowSerializer(rows, many=True).data
-                ),
+                rows=(_values(row.as_dict(), header) for row in rows),
                 filename=f"sales-{params['from']}-{params['to']}-"
                 f"{params['group_by']}.csv",
             )
-        report = {
-            "from": params["from"],
-            "to": params["to"],
-            "group_by": params["group_by"],
-            "theater": theater.pk if theater else None,
-            "movie": movie.pk if movie else None,
-            "results": rows,
-        }
-        return Response(SalesReportSerializer(report).data)
+        return Response(
+            {
+                "from": params["from"].isoformat(),
+                "to": params["to"].isoformat(),
+                "group_by": params["group_by"],
+                "theater": theater.pk if theater else None,
+                "movie": movie.pk if movie else None,
+                "results": [row.as_dict() for row in rows],
+            }
+        )
+
+
+def _values(row: dict, header: list[str]) -> list:
+    return [row[name] for name in header]
