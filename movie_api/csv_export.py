@@ -9,6 +9,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal, InvalidOperation
 
 from django.http import StreamingHttpResponse
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
@@ -80,6 +82,18 @@ class CSVRenderer(BaseRenderer):
         header = list(data[0])
         rows = ([row.get(name) for name in header] for row in data)
         return "".join(csv_lines(header, rows)).encode()
+
+
+class FormatParameterNegotiation(DefaultContentNegotiation):
+    """``?format=`` names one of the view's renderers; any other value is a 400
+    naming the parameter (DRF answers 404, which says the path does not exist)."""
+
+    def filter_renderers(self, renderers, format):
+        chosen = [renderer for renderer in renderers if renderer.format == format]
+        if not chosen:
+            known = ", ".join(renderer.format for renderer in renderers)
+            raise ValidationError({"format": [f"Use one of: {known}."]})
+        return chosen
 
 
 class CSVOrJSONErrorsMixin:

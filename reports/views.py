@@ -7,7 +7,12 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
-from movie_api.csv_export import CSVOrJSONErrorsMixin, CSVRenderer, stream_csv
+from movie_api.csv_export import (
+    CSVOrJSONErrorsMixin,
+    CSVRenderer,
+    FormatParameterNegotiation,
+    stream_csv,
+)
 
 from . import selectors
 from .permissions import IsReportReader
@@ -25,6 +30,7 @@ class SalesReportView(CSVOrJSONErrorsMixin, APIView):
 
     permission_classes = [permissions.IsAuthenticated, IsReportReader]
     renderer_classes = [*api_settings.DEFAULT_RENDERER_CLASSES, CSVRenderer]
+    content_negotiation_class = FormatParameterNegotiation
 
     @extend_schema(
         parameters=[SalesReportQuerySerializer],

@@ -396,12 +396,14 @@ def test_a_leap_year_fits_in_the_longest_range(manager_client):
     assert response.status_code == status.HTTP_200_OK
 
 
-def test_unknown_format_is_a_404(manager_client):
+def test_unknown_format_is_a_400_naming_the_parameter(manager_client):
     response = manager_client.get(
         URL, {"from": "2030-01-01", "to": "2030-01-01", "format": "xml"}
     )
 
-    assert response.status_code == status.HTTP_404_NOT_FOUND
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["fields"] == {"format": ["Use one of: json, csv."]}
 
 
 # --- query count ----------------------------------------------------------------------
