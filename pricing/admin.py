@@ -8,6 +8,7 @@ from movie_api.exceptions import detail_messages
 
 from .models import PriceCard, TicketType, Voucher
 from .serializers import (
+    VOUCHER_TERMS,
     PriceCardRuleSerializer,
     check_voucher_value,
     normalise_price_table,
@@ -52,19 +53,7 @@ class PriceCardAdmin(admin.ModelAdmin):
 class VoucherAdminForm(forms.ModelForm):
     class Meta:
         model = Voucher
-        fields = (
-            "code",
-            "kind",
-            "value",
-            "max_uses",
-            "per_user_limit",
-            "valid_from",
-            "valid_until",
-            "movies",
-            "theaters",
-            "ticket_types",
-            "note",
-        )
+        fields = VOUCHER_TERMS
 
     def clean(self):
         cleaned = super().clean()

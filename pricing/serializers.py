@@ -220,6 +220,22 @@ def check_voucher_value(kind: str, raw) -> Decimal:
     return value
 
 
+# What a manager sets on a voucher (the API and the admin form take the same).
+VOUCHER_TERMS = (
+    "code",
+    "kind",
+    "value",
+    "max_uses",
+    "per_user_limit",
+    "valid_from",
+    "valid_until",
+    "movies",
+    "theaters",
+    "ticket_types",
+    "note",
+)
+
+
 class VoucherSerializer(serializers.ModelSerializer):
     value = serializers.JSONField(
         help_text='percent: 1 to 100; amount, fixed_price: "0.00" to "9999.99"'
@@ -238,24 +254,8 @@ class VoucherSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Voucher
-        fields = [
-            "id",
-            "code",
-            "kind",
-            "value",
-            "max_uses",
-            "uses",
-            "per_user_limit",
-            "valid_from",
-            "valid_until",
-            "movies",
-            "theaters",
-            "ticket_types",
-            "is_comp",
-            "note",
-            "created_at",
-        ]
         read_only_fields = ["id", "uses", "is_comp", "created_at"]
+        fields = [*read_only_fields, *VOUCHER_TERMS]
         validators = []  # the case-insensitive code is checked in validate_code
 
     def to_representation(self, instance):
