@@ -11,6 +11,15 @@ class SeatsUnavailable(DomainError):
     message = "Some of the requested seats are no longer available."
 
 
+class SeatReservedForAccess(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "seat_reserved_for_access"
+    message = (
+        "Some of the requested seats are kept for wheelchair users and their "
+        "companions until shortly before the start."
+    )
+
+
 class UnknownSeats(DomainError):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "unknown_seats"

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from movie_api.permissions import can_see_all_reservations
 from showtimes.models import Showtime
-from theaters.models import Seat
+from theaters.models import SEAT_FEATURES, Seat
 
 from .models import (
     Reservation,
@@ -102,7 +102,17 @@ def _build_seat_map(
     for seat in (
         Seat.objects.filter(screen_id=screen_id)
         .order_by("row_index", "number")
-        .values("id", "label", "row", "number", "category")
+        .values(
+            "id",
+            "label",
+            "row",
+            "number",
+            "category",
+            "wheelchair",
+            "companion",
+            "restricted_view",
+            "aisle_after",
+        )
     ):
         status = "available"
         if seat["id"] in claims:
@@ -119,6 +129,8 @@ def _build_seat_map(
                 "category": seat["category"],
                 "price": prices.get(seat["category"]),
                 "status": status,
+                "features": [name for name in SEAT_FEATURES if seat[name]],
+                "aisle_after": seat["aisle_after"],
             }
         )
     return seat_map, next_change

@@ -60,6 +60,12 @@ class SeatChoiceSerializer(serializers.Serializer):
         help_text="A voucher code (any case); on PUT/PATCH, null or empty removes "
         "the hold's voucher and leaving it out keeps it",
     )
+    accessible = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The customer needs a wheelchair space: allows holding one "
+        "before WHEELCHAIR_RELEASE_MINUTES before the start",
+    )
 
     def to_internal_value(self, data):
         try:
@@ -290,3 +296,13 @@ class SeatMapEntrySerializer(serializers.Serializer):
     category = serializers.CharField()
     price = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
     status = serializers.ChoiceField(choices=["available", "held", "sold"])
+    features = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=["wheelchair", "companion", "restricted_view"]
+        ),
+        help_text="Wheelchair spaces and companion seats are kept for access "
+        "until WHEELCHAIR_RELEASE_MINUTES before the start",
+    )
+    aisle_after = serializers.BooleanField(
+        help_text="An aisle follows this seat in its row (draw a gap)"
+    )

@@ -93,6 +93,7 @@ class ReservationViewSet(
             labels=data.validated_data["labels"],
             ticket_types=data.validated_data.get("ticket_types"),
             voucher=data.validated_data.get("voucher") or None,
+            accessible=data.validated_data["accessible"],
         )
         return Response(self._fresh(reservation), status=status.HTTP_201_CREATED)
 
@@ -114,6 +115,7 @@ class ReservationViewSet(
             ticket_types=data.validated_data.get("ticket_types"),
             voucher=data.validated_data.get("voucher", services.KEEP),
             actor=request.user,
+            accessible=data.validated_data["accessible"],
         )
         return Response(self._fresh(reservation))
 

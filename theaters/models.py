@@ -83,6 +83,16 @@ class Seat(models.Model):
     number = models.PositiveSmallIntegerField()
     label = models.CharField(max_length=10)
     category = models.CharField(max_length=20, choices=SeatCategory.choices)
+    wheelchair = models.BooleanField(
+        default=False, help_text="A wheelchair space (kept for access until release)"
+    )
+    companion = models.BooleanField(
+        default=False, help_text="A companion seat beside a wheelchair space"
+    )
+    restricted_view = models.BooleanField(default=False)
+    aisle_after = models.BooleanField(
+        default=False, help_text="An aisle follows this seat in its row"
+    )
 
     class Meta:
         ordering = ["screen_id", "row_index", "number"]
@@ -97,3 +107,14 @@ class Seat(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+    @property
+    def features(self) -> list[str]:
+        """The seat's features as the seat map names them."""
+        return [name for name in SEAT_FEATURES if getattr(self, name)]
+
+
+# Seat features a layout row may name by seat number, in the seat map's order.
+SEAT_FEATURES = ("wheelchair", "companion", "restricted_view")
+# Features and drawing marks a layout row may carry: each a list of seat numbers.
+LAYOUT_MARKS = (*SEAT_FEATURES, "aisle_after")

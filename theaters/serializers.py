@@ -7,7 +7,7 @@ from rest_framework import serializers
 from movie_api import codes
 from movie_api.fields import IdRelatedField
 
-from .models import Screen, SeatCategory, Theater
+from .models import LAYOUT_MARKS, Screen, SeatCategory, Theater
 
 ROW_LABEL = re.compile(r"^[A-Z]{1,3}$")
 MAX_ROWS = 52
@@ -19,6 +19,30 @@ class LayoutRowSerializer(serializers.Serializer):
     # Not a field default: DRF skips defaults in partial updates (PATCH), which left
     # rows without a category; validate_layout fills it in instead.
     category = serializers.ChoiceField(choices=SeatCategory.choices, required=False)
+    wheelchair = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=100,
+        help_text="Seat numbers of wheelchair spaces",
+    )
+    companion = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=100,
+        help_text="Seat numbers of companion seats (beside a wheelchair space)",
+    )
+    aisle_after = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=100,
+        help_text="Seat numbers followed by an aisle",
+    )
+    restricted_view = serializers.ListField(
+        child=serializers.IntegerField(),
+        required=False,
+        max_length=100,
+        help_text="Seat numbers with a restricted view",
+    )
 
     def validate(self, attrs):
         # DRF does not enforce "required" in partial updates, nested rows included;
@@ -30,6 +54,32 @@ class LayoutRowSerializer(serializers.Serializer):
         }
         if missing:
             raise serializers.ValidationError(missing)
+        unknown = {
+            mark: [
+                f"Row {attrs['row']} has seats 1 to {attrs['seats']}; no seat "
+                f"{', '.join(str(n) for n in bad)}."
+            ]
+            for mark in LAYOUT_MARKS
+            if (
+                bad := sorted(
+                    {n for n in attrs.get(mark, ()) if not 1 <= n <= attrs["seats"]}
+                )
+            )
+        }
+        if unknown:
+            raise serializers.ValidationError(unknown)
+        both = sorted(
+            set(attrs.get("wheelchair", ())) & set(attrs.get("companion", ()))
+        )
+        if both:
+            raise serializers.ValidationError(
+                {
+                    "companion": [
+                        "A seat is a wheelchair space or a companion seat, not both: "
+                        f"{', '.join(str(n) for n in both)}."
+                    ]
+                }
+            )
         return attrs
 
     def validate_row(self, value: str) -> str:
@@ -133,6 +183,12 @@ class ScreenSerializer(serializers.ModelSerializer):
                 "row": row["row"],
                 "seats": row["seats"],
                 "category": row.get("category", SeatCategory.STANDARD),
+                # Marks only when given: layouts without them keep their old shape.
+                **{
+                    mark: sorted(set(row[mark]))
+                    for mark in LAYOUT_MARKS
+                    if row.get(mark)
+                },
             }
             for row in rows
         ]

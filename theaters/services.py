@@ -7,7 +7,7 @@ from django.db.models.deletion import Collector
 from django.utils import timezone
 
 from .exceptions import ScreenHasReservations, ShowtimePricesMissing
-from .models import Screen, Seat, Theater
+from .models import LAYOUT_MARKS, Screen, Seat, Theater
 from .signals import theater_timezone_changed
 
 
@@ -44,10 +44,27 @@ def build_seats(screen: Screen) -> list[Seat]:
             number=number,
             label=f"{row['row']}{number}",
             category=row["category"],
+            **{mark: number in row.get(mark, ()) for mark in LAYOUT_MARKS},
         )
         for index, row in enumerate(screen.layout)
         for number in range(1, row["seats"] + 1)
     ]
+
+
+def _shape(layout: list[dict]) -> list[tuple]:
+    """What of a layout makes its seats: rows, seat counts and categories."""
+    return [(row["row"], row["seats"], row["category"]) for row in layout]
+
+
+def _mark_seats(screen: Screen) -> None:
+    """Rewrite the feature columns of ``screen``'s seats from its layout, in place:
+    a layout change that only moves features keeps the seats (and their bookings)."""
+    by_label = {seat.label: seat for seat in build_seats(screen)}
+    seats = list(screen.seats.all())
+    for seat in seats:
+        for mark in LAYOUT_MARKS:
+            setattr(seat, mark, getattr(by_label[seat.label], mark))
+    Seat.objects.bulk_update(seats, list(LAYOUT_MARKS))
 
 
 def create_screen(*, theater: Theater, name: str, layout: list[dict]) -> Screen:
@@ -66,8 +83,10 @@ def check_layout_change(*, screen: Screen, layout: list[dict]) -> None:
     protected by on_delete=RESTRICT on the booking side: ScreenHasReservations.
     Upcoming showtimes need a price for every category: ShowtimePricesMissing.
     Both relations are reached in reverse, so this app imports nothing from the
-    apps that build on it.
+    apps that build on it. A change of seat features only keeps the seats: allowed.
     """
+    if _shape(layout) == _shape(screen.layout):
+        return
     try:
         Collector(using=screen._state.db or "default").collect(screen.seats.all())
     except (ProtectedError, RestrictedError) as exc:
@@ -94,6 +113,11 @@ def update_screen(*, screen: Screen, **changes) -> Screen:
         for field, value in changes.items():
             setattr(screen, field, value)
         if new_layout is not None and new_layout != screen.layout:
+            if _shape(new_layout) == _shape(screen.layout):
+                screen.layout = new_layout
+                _mark_seats(screen)
+                screen.save()
+                return screen
             check_layout_change(screen=screen, layout=new_layout)
             try:  # a booking may have landed since the check (it locks the showtime)
                 screen.seats.all().delete()

@@ -26,7 +26,11 @@ def list_visible_tickets(*, user) -> QuerySet[Ticket]:
 
 
 def find_best_block(
-    seat_map: Sequence[dict], *, count: int, category: str | None = None
+    seat_map: Sequence[dict],
+    *,
+    count: int,
+    category: str | None = None,
+    accessible: bool = False,
 ) -> list[dict] | None:
     """The best run of ``count`` free adjacent seats in one row, or None.
 
@@ -45,6 +49,10 @@ def find_best_block(
 
     Seats are adjacent when their numbers are consecutive; every seat of the block
     must be available, priced, and, when ``category`` is given, of that category.
+
+    Wheelchair spaces and companion seats are never proposed unless ``accessible``;
+    then the block must hold a wheelchair space and, for two seats or more, a
+    companion seat beside it.
     """
     if count < 1:
         return None
@@ -58,6 +66,8 @@ def find_best_block(
         for start in range(len(seats) - count + 1):
             block = seats[start : start + count]
             if not _is_free_run(block, category):
+                continue
+            if not _fits_access(block, accessible):
                 continue
             centre = (block[0]["number"] + block[-1]["number"]) / 2
             key = (
@@ -81,6 +91,27 @@ def _is_free_run(block: list[dict], category: str | None) -> bool:
         if position and seat["number"] != block[position - 1]["number"] + 1:
             return False
     return True
+
+
+def _fits_access(block: list[dict], accessible: bool) -> bool:
+    """Without ``accessible``: no wheelchair or companion place in the block. With
+    it: a wheelchair space, with a companion seat beside it when count > 1."""
+    if not accessible:
+        return not any(
+            "wheelchair" in seat["features"] or "companion" in seat["features"]
+            for seat in block
+        )
+    for position, seat in enumerate(block):
+        if "wheelchair" not in seat["features"]:
+            continue
+        if len(block) == 1:
+            return True
+        beside = (
+            block[max(0, position - 1) : position] + block[position + 1 : position + 2]
+        )
+        if any("companion" in other["features"] for other in beside):
+            return True
+    return False
 
 
 def _stranded(seats: list[dict], first: int, last: int) -> int:
@@ -109,13 +140,20 @@ def _stranded(seats: list[dict], first: int, last: int) -> int:
 
 
 def get_best_seats(
-    *, showtime: Showtime, count: int, category: str | None = None
+    *,
+    showtime: Showtime,
+    count: int,
+    category: str | None = None,
+    accessible: bool = False,
 ) -> list[dict]:
     """The best block (seat-map entries) for ``showtime``: ``ShowtimeClosed`` once it
     has started or was cancelled (as for a hold), else ``NoAdjacentSeats`` if none."""
     ensure_open(showtime, timezone.now())
     block = find_best_block(
-        get_seat_map(showtime=showtime), count=count, category=category
+        get_seat_map(showtime=showtime),
+        count=count,
+        category=category,
+        accessible=accessible,
     )
     if block is None:
         raise NoAdjacentSeats(count=count, category=category)

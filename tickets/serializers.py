@@ -68,6 +68,7 @@ class CheckInResultSerializer(serializers.ModelSerializer):
 class BestSeatsQuerySerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=1)
     category = serializers.ChoiceField(choices=SeatCategory.choices, required=False)
+    accessible = serializers.BooleanField(required=False, default=False)
 
     def validate_count(self, value: int) -> int:
         limit = settings.RESERVATION_MAX_SEATS

@@ -106,6 +106,14 @@ class BestSeatsView(APIView):
                 required=False,
                 description="Seat category, e.g. standard; any when left out",
             ),
+            OpenApiParameter(
+                "accessible",
+                bool,
+                required=False,
+                description="1: propose a wheelchair space (with a companion seat "
+                "beside it for 2 seats or more); otherwise wheelchair and companion "
+                "places are never proposed",
+            ),
         ],
         responses={200: BestSeatsSerializer},
     )
@@ -126,7 +134,10 @@ class BestSeatsView(APIView):
         count = query.validated_data["count"]
         category = query.validated_data.get("category")
         block = selectors.get_best_seats(
-            showtime=showtime, count=count, category=category
+            showtime=showtime,
+            count=count,
+            category=category,
+            accessible=query.validated_data["accessible"],
         )
         return Response(
             BestSeatsSerializer(

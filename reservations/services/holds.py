@@ -73,6 +73,7 @@ def create_reservation(
     labels: list[str],
     ticket_types: dict[str, str] | None = None,
     voucher: str | None = None,
+    accessible: bool = False,
 ) -> Reservation:
     """Hold ``labels`` on ``showtime`` for ``user``: all of them, or none (409).
 
@@ -81,7 +82,8 @@ def create_reservation(
     usable here (``VoucherInvalid`` otherwise) and the hold takes one use of it.
     Refused (409) when ``user`` already has RESERVATION_MAX_ACTIVE_HOLDS unexpired
     holds, or would hold more than RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME seats
-    on this showtime.
+    on this showtime. ``accessible`` is the customer's declaration that they need a
+    wheelchair space (see ``seats.ensure_access_rules``).
     """
     labels = seats.clean_labels(labels)
     codes = _ticket_codes(labels, ticket_types)
@@ -96,6 +98,9 @@ def create_reservation(
             user_id=user.pk, showtime=showtime, requested=len(wanted), now=now
         )
         seats.ensure_free(showtime, wanted)
+        seats.ensure_access_rules(
+            showtime, wanted, added=wanted, accessible=accessible, now=now
+        )
         chosen = vouchers.claim_for_hold(
             voucher, user_id=user.pk, showtime=showtime, rows=rows, now=now
         )
@@ -172,6 +177,7 @@ def change_seats(
     ticket_types: dict[str, str] | None = None,
     voucher=KEEP,
     actor: User | None = None,
+    accessible: bool = False,
 ) -> Reservation:
     """Replace the seats (and ticket types) of a held reservation, or its voucher.
 
@@ -180,7 +186,8 @@ def change_seats(
     ``None`` or ``""`` removes it (its use comes back), a code replaces it. The hold's
     deadline does not move: editing cannot extend a hold. The owner's seats on the
     showtime stay within RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME. ``actor`` (for the
-    audit trail) defaults to the reservation's owner.
+    audit trail) defaults to the reservation's owner. A wheelchair space it adds
+    needs ``accessible``, as on create.
     """
     labels = seats.clean_labels(labels)
     codes = _ticket_codes(labels, ticket_types)
@@ -201,6 +208,19 @@ def change_seats(
             requested=len(wanted_rows),
             now=now,
             exclude=reservation,
+        )
+        held = set(
+            reservation.reserved_seats.filter(is_active=True).values_list(
+                "seat_id", flat=True
+            )
+        )
+        wanted = [row.seat for row in wanted_rows]
+        seats.ensure_access_rules(
+            showtime,
+            wanted,
+            added=[seat for seat in wanted if seat.pk not in held],
+            accessible=accessible,
+            now=now,
         )
         before = _snapshot(reservation)
         rows = _replace_seats(reservation, showtime, wanted_rows)

@@ -28,6 +28,7 @@ from ..exceptions import (
     HoldExpired,
     InvalidSeatSelection,
     ReservationNotHeld,
+    SeatReservedForAccess,
     SeatsUnavailable,
     ShowtimeClosed,
     UnknownSeats,
@@ -152,6 +153,46 @@ def ensure_held(reservation: Reservation, now: datetime) -> None:
         raise ReservationNotHeld(status=reservation.status)
     if reservation.expires_at <= now:
         raise HoldExpired(reservation=reservation.code)
+
+
+def access_release(showtime: Showtime) -> datetime:
+    """When wheelchair spaces and companion seats go on general sale."""
+    return showtime.starts_at - timedelta(minutes=settings.WHEELCHAIR_RELEASE_MINUTES)
+
+
+def ensure_access_rules(
+    showtime: Showtime,
+    wanted: list[Seat],
+    *,
+    added: list[Seat],
+    accessible: bool,
+    now: datetime,
+) -> None:
+    """Until the access release, a wheelchair space is held only with the
+    customer's ``accessible`` declaration, and a companion seat only together with
+    an adjacent wheelchair space in the same reservation (``wanted``: all its seats
+    afterwards; ``added``: the ones it newly claims). ``SeatReservedForAccess``
+    naming the seats otherwise."""
+    if now >= access_release(showtime):
+        return
+    wheelchair = {(s.row_index, s.number) for s in wanted if s.wheelchair}
+    refused = sorted(
+        seat.label
+        for seat in wanted
+        if (seat.wheelchair and not accessible and seat in added)
+        or (
+            seat.companion
+            and not {
+                (seat.row_index, seat.number - 1),
+                (seat.row_index, seat.number + 1),
+            }
+            & wheelchair
+        )
+    )
+    if refused:
+        raise SeatReservedForAccess(
+            seats=refused, release_at=access_release(showtime).isoformat()
+        )
 
 
 def taken_labels(

@@ -772,6 +772,8 @@ def test_seat_map_shows_held_sold_and_available(
         "category": "standard",
         "price": "10.00",
         "status": "held",
+        "features": [],
+        "aisle_after": False,
     }
     assert seats[-1] == {
         "label": "C8",
@@ -780,6 +782,8 @@ def test_seat_map_shows_held_sold_and_available(
         "category": "premium",
         "price": "15.50",
         "status": "sold",
+        "features": [],
+        "aisle_after": False,
     }
     counts = {}
     for seat in seats:

@@ -17,6 +17,7 @@ from accounts.roles import BOX_OFFICE
 from reservations import services as booking
 from reservations.models import Ticket
 from tests.factories import ScreenFactory, ShowtimeFactory, UserFactory
+from theaters import services as theater_services
 
 from .conftest import buy
 
@@ -363,3 +364,49 @@ def test_concurrent_scans_over_http_let_one_in(client_for):
     for thread in threads:
         thread.join()
     assert sorted(statuses) == [status.HTTP_200_OK] + [status.HTTP_409_CONFLICT] * 3
+
+
+def _mark_access_places(showtime):
+    """Row B: wheelchair spaces 5 and 6 (the best seats), companions 4 and 7."""
+    screen = showtime.screen
+    layout = [dict(row) for row in screen.layout]
+    layout[1] = {**layout[1], "wheelchair": [5, 6], "companion": [4, 7]}
+    theater_services.update_screen(screen=screen, layout=layout)
+
+
+def test_best_seats_skip_wheelchair_and_companion_places(api_client):
+    showtime = ShowtimeFactory()
+    _mark_access_places(showtime)
+
+    r = api_client.get(best_url(showtime, count=2, category="standard"))
+
+    assert r.status_code == status.HTTP_200_OK
+    assert r.json()["seats"] == ["A5", "A6"]  # B5, B6 would be best
+
+
+def test_best_seats_accessible_proposes_a_space_and_its_companion(
+    api_client, auth_client
+):
+    showtime = ShowtimeFactory()
+    _mark_access_places(showtime)
+
+    r = api_client.get(best_url(showtime, count=2, accessible=1))
+    seats = r.json()["seats"]
+    held = auth_client.post(
+        "/api/reservations/",
+        {"showtime": showtime.pk, "seats": seats, "accessible": True},
+        format="json",
+    )
+
+    assert r.status_code == status.HTTP_200_OK
+    assert seats in (["B4", "B5"], ["B6", "B7"])
+    assert held.status_code == status.HTTP_201_CREATED, held.content
+
+
+def test_best_seats_accessible_must_be_a_boolean(api_client):
+    showtime = ShowtimeFactory()
+
+    r = api_client.get(best_url(showtime, count=2, accessible="maybe"))
+
+    assert r.status_code == status.HTTP_400_BAD_REQUEST
+    assert list(r.json()["error"]["fields"]) == ["accessible"]

@@ -6,12 +6,15 @@ from tickets.selectors import find_best_block
 
 
 def seat_map(*rows: str, categories: dict[str, str] | None = None) -> list[dict]:
-    """Rows drawn as text, front row first: "." free, "x" sold, "h" held, " " no seat.
+    """Rows drawn as text, front row first: "." free, "x" sold, "h" held, " " no seat,
+    "w" a free wheelchair space, "c" a free companion seat.
 
     "A: ..x.." is row A with seats 1-5, seat 3 sold. A space leaves a number out
     (an aisle), so seats on both sides of it are not adjacent.
     """
-    status = {".": "available", "x": "sold", "h": "held"}
+    status = {".": "available", "x": "sold", "h": "held", "w": "available"}
+    status["c"] = "available"
+    features = {"w": ["wheelchair"], "c": ["companion"]}
     entries = []
     for spec in rows:
         row, cells = spec.split(": ")
@@ -27,6 +30,8 @@ def seat_map(*rows: str, categories: dict[str, str] | None = None) -> list[dict]
                     "category": category,
                     "price": "10.00",
                     "status": status[cell],
+                    "features": features.get(cell, []),
+                    "aisle_after": False,
                 }
             )
     return entries
@@ -187,3 +192,41 @@ def test_non_positive_count_finds_nothing(count):
 def test_whole_row_when_count_equals_row_length():
     layout = seat_map("A: ....", "B: ..x.", "C: ....")
     assert labels(find_best_block(layout, count=4)) == ["C1", "C2", "C3", "C4"]
+
+
+# --- wheelchair and companion places ------------------------------------------------
+
+
+def test_access_places_are_never_proposed_without_accessible():
+    layout = seat_map("A: ...cwwc...")
+
+    assert labels(find_best_block(layout, count=2)) == ["A2", "A3"]
+    assert find_best_block(seat_map("A: .cwc."), count=2) is None
+
+
+def test_accessible_proposes_a_space_with_its_companion():
+    layout = seat_map("A: ..........", "B: ...cwwc...", "C: ..........")
+
+    assert labels(find_best_block(layout, count=2, accessible=True)) == ["B4", "B5"]
+
+
+def test_accessible_single_seat_is_a_wheelchair_space():
+    layout = seat_map("A: ..........", "B: ...cwwc...")
+
+    assert labels(find_best_block(layout, count=1, accessible=True)) == ["B5"]
+
+
+def test_accessible_block_may_add_plain_seats_beside_the_pair():
+    layout = seat_map("A: ..cw......")
+
+    assert labels(find_best_block(layout, count=3, accessible=True)) == [
+        "A3",
+        "A4",
+        "A5",
+    ]
+
+
+def test_accessible_without_a_free_space_is_none():
+    layout = seat_map("A: ...cxxc...")
+
+    assert find_best_block(layout, count=2, accessible=True) is None
