@@ -902,6 +902,8 @@ def test_seat_map_lists_every_seat_with_price_and_status(api_client, user):
             "category": "standard",
             "price": "10.00",
             "status": "available",
+            "features": [],
+            "aisle_after": False,
         },
         {
             "label": "A2",
@@ -910,6 +912,8 @@ def test_seat_map_lists_every_seat_with_price_and_status(api_client, user):
             "category": "standard",
             "price": "10.00",
             "status": "held",
+            "features": [],
+            "aisle_after": False,
         },
         {
             "label": "A3",
@@ -918,6 +922,8 @@ def test_seat_map_lists_every_seat_with_price_and_status(api_client, user):
             "category": "standard",
             "price": "10.00",
             "status": "available",
+            "features": [],
+            "aisle_after": False,
         },
         {
             "label": "B1",
@@ -926,6 +932,8 @@ def test_seat_map_lists_every_seat_with_price_and_status(api_client, user):
             "category": "premium",
             "price": "15.50",
             "status": "sold",
+            "features": [],
+            "aisle_after": False,
         },
         {
             "label": "B2",
@@ -934,6 +942,8 @@ def test_seat_map_lists_every_seat_with_price_and_status(api_client, user):
             "category": "premium",
             "price": "15.50",
             "status": "available",
+            "features": [],
+            "aisle_after": False,
         },
     ]
 
