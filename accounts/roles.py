@@ -33,6 +33,7 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         ("reservations", "view_reservedseat"),
         ("reservations", "view_ticket"),
         ("reservations", "issue_comp"),
+        ("reservations", "book_groups"),
     ],
 }
 

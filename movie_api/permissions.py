@@ -55,6 +55,13 @@ def can_issue_comp(user) -> bool:
     )
 
 
+def can_book_groups(user) -> bool:
+    """Box office and staff hold seats for a named group, beyond a customer's limits."""
+    return is_staff_member(user) or bool(
+        user and user.is_authenticated and user.has_perm("reservations.book_groups")
+    )
+
+
 def can_view_sales_reports(user) -> bool:
     """Catalogue managers and staff read sales and occupancy reports."""
     return is_staff_member(user) or bool(

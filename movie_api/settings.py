@@ -314,6 +314,9 @@ RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME = env_int(
     "RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME", 10
 )
 RESERVATION_MAX_ACTIVE_HOLDS = env_int("RESERVATION_MAX_ACTIVE_HOLDS", 5)
+# Group holds (box office, staff): seats per reservation and how long the hold lasts.
+GROUP_BOOKING_MAX = env_int("GROUP_BOOKING_MAX", 100)
+GROUP_HOLD_SECONDS = env_int("GROUP_HOLD_SECONDS", 24 * 60 * 60)
 # Wheelchair spaces and companion seats go on general sale this long before the start.
 WHEELCHAIR_RELEASE_MINUTES = env_int("WHEELCHAIR_RELEASE_MINUTES", 60)
 SHOWTIME_CLEANUP_MINUTES = env_int("SHOWTIME_CLEANUP_MINUTES", 15)

@@ -20,6 +20,12 @@ class SeatReservedForAccess(DomainError):
     )
 
 
+class GroupBookingNotAllowed(DomainError):
+    status_code = status.HTTP_403_FORBIDDEN
+    code = "permission_denied"
+    message = "Only box office and staff may hold seats for a group."
+
+
 class UnknownSeats(DomainError):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "unknown_seats"

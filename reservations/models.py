@@ -78,6 +78,13 @@ class Reservation(models.Model):
         help_text="Holds one use of it while held; keeps it once purchased",
     )
     expires_at = models.DateTimeField()
+    group_name = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        help_text="A group hold by box office or staff (school class, club): "
+        "up to GROUP_BOOKING_MAX seats for GROUP_HOLD_SECONDS",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
@@ -115,6 +122,7 @@ class Reservation(models.Model):
         permissions = [
             ("view_all_reservations", "Can see every customer's reservations"),
             ("issue_comp", "Can comp a held reservation"),
+            ("book_groups", "Can hold seats for a named group"),
         ]
 
     def __str__(self) -> str:

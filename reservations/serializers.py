@@ -1,5 +1,6 @@
 """Reservation input shapes and the reservation representation."""
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -27,8 +28,10 @@ class SeatLabelsField(serializers.ListField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        try:
-            return clean_labels(super().to_internal_value(data))
+        try:  # the group limit here; validate() applies a customer's
+            return clean_labels(
+                super().to_internal_value(data), limit=settings.GROUP_BOOKING_MAX
+            )
         except InvalidSeatSelection as exc:  # the booking rule, as a field error
             raise serializers.ValidationError(exc.message) from exc
 
@@ -89,7 +92,9 @@ class SeatChoiceSerializer(serializers.Serializer):
         if "tickets" in attrs:
             tickets = attrs.pop("tickets")
             try:
-                attrs["labels"] = clean_labels([t["seat"] for t in tickets])
+                attrs["labels"] = clean_labels(
+                    [t["seat"] for t in tickets], limit=settings.GROUP_BOOKING_MAX
+                )
             except InvalidSeatSelection as exc:
                 raise serializers.ValidationError({"tickets": [exc.message]}) from exc
             attrs["ticket_types"] = {
@@ -98,11 +103,28 @@ class SeatChoiceSerializer(serializers.Serializer):
             }
         else:
             attrs["labels"] = attrs.pop("seats")
+        limit = settings.RESERVATION_MAX_SEATS
+        if len(attrs["labels"]) > limit and not self._group_hold(attrs):
+            field = "seats" if "ticket_types" not in attrs else "tickets"
+            raise serializers.ValidationError(
+                {field: [f"At most {limit} seats per reservation."]}
+            )
         return attrs
+
+    def _group_hold(self, attrs) -> bool:
+        """Whether the larger group limit applies (the service checks who asks)."""
+        return bool(attrs.get("group_name"))
 
 
 class ReservationCreateSerializer(SeatChoiceSerializer):
     showtime = IdRelatedField(queryset=Showtime.objects.all())
+    group_name = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=100,
+        help_text="Box office and staff: hold up to GROUP_BOOKING_MAX seats for "
+        "this named group, for GROUP_HOLD_SECONDS",
+    )
 
 
 class ReservationUpdateSerializer(SeatChoiceSerializer):
@@ -111,6 +133,9 @@ class ReservationUpdateSerializer(SeatChoiceSerializer):
         required=False,
         help_text="Optional; must be the reservation's own showtime.",
     )
+
+    def _group_hold(self, attrs) -> bool:
+        return bool(self.context.get("group_name"))
 
 
 class CompSerializer(serializers.Serializer):
@@ -216,6 +241,7 @@ class ReservationSerializer(serializers.ModelSerializer):
             "voucher",
             "currency",
             "expires_at",
+            "group_name",
             "created_at",
             "confirmed_at",
             "cancelled_at",

@@ -94,6 +94,7 @@ class ReservationViewSet(
             ticket_types=data.validated_data.get("ticket_types"),
             voucher=data.validated_data.get("voucher") or None,
             accessible=data.validated_data["accessible"],
+            group_name=data.validated_data.get("group_name", "").strip(),
         )
         return Response(self._fresh(reservation), status=status.HTTP_201_CREATED)
 
@@ -102,7 +103,9 @@ class ReservationViewSet(
     )
     def update(self, request, *args, **kwargs):
         reservation = self.get_object()
-        data = ReservationUpdateSerializer(data=request.data)
+        data = ReservationUpdateSerializer(
+            data=request.data, context={"group_name": reservation.group_name}
+        )
         data.is_valid(raise_exception=True)
         showtime = data.validated_data.get("showtime")
         if showtime is not None and showtime.pk != reservation.showtime_id:

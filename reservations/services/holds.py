@@ -10,11 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from movie_api.db import retry_once_on_transaction_conflict
+from movie_api.permissions import can_book_groups
 from pricing.models import ADULT, Voucher
 from showtimes.models import Showtime
 from theaters.models import Seat
 
-from ..exceptions import HoldExpired
+from ..exceptions import GroupBookingNotAllowed, HoldExpired
 from ..models import Reservation, ReservationAction, ReservationStatus, ReservedSeat
 from . import locking, seats, vouchers
 from .audit import bump_seats_version, record_event
@@ -74,6 +75,7 @@ def create_reservation(
     ticket_types: dict[str, str] | None = None,
     voucher: str | None = None,
     accessible: bool = False,
+    group_name: str = "",
 ) -> Reservation:
     """Hold ``labels`` on ``showtime`` for ``user``: all of them, or none (409).
 
@@ -83,20 +85,26 @@ def create_reservation(
     Refused (409) when ``user`` already has RESERVATION_MAX_ACTIVE_HOLDS unexpired
     holds, or would hold more than RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME seats
     on this showtime. ``accessible`` is the customer's declaration that they need a
-    wheelchair space (see ``seats.ensure_access_rules``).
+    wheelchair space (see ``seats.ensure_access_rules``). A ``group_name`` makes a
+    group hold (box office and staff only, else ``GroupBookingNotAllowed``): up to
+    GROUP_BOOKING_MAX seats, for GROUP_HOLD_SECONDS, outside the hoarding limits.
     """
-    labels = seats.clean_labels(labels)
+    group = bool(group_name)
+    if group and not can_book_groups(user):
+        raise GroupBookingNotAllowed()
+    labels = seats.clean_labels(labels, limit=seats.seat_limit(group=group))
     codes = _ticket_codes(labels, ticket_types)
     with locking.decide_on_showtime(showtime.pk) as decision:
         showtime, now = decision.showtime, decision.now
         seats.ensure_open(showtime, now)
         wanted = seats.seats_for(showtime, labels)
         rows = _priced_rows(showtime, wanted, codes)
-        locking.lock_user(user.pk)
-        check_hold_limit(user_id=user.pk, now=now)
-        check_seat_limit(
-            user_id=user.pk, showtime=showtime, requested=len(wanted), now=now
-        )
+        if not group:
+            locking.lock_user(user.pk)
+            check_hold_limit(user_id=user.pk, now=now)
+            check_seat_limit(
+                user_id=user.pk, showtime=showtime, requested=len(wanted), now=now
+            )
         seats.ensure_free(showtime, wanted)
         seats.ensure_access_rules(
             showtime, wanted, added=wanted, accessible=accessible, now=now
@@ -105,8 +113,9 @@ def create_reservation(
             voucher, user_id=user.pk, showtime=showtime, rows=rows, now=now
         )
         total, discount = vouchers.totals(rows)
-        expires_at = seats.hold_deadline(now)
+        expires_at = seats.hold_deadline(now, group=group)
         reservation = _create_with_unique_code(
+            group_name=group_name,
             user=user,
             showtime=showtime,
             expires_at=expires_at,
@@ -141,6 +150,7 @@ def _record_created(
         seats=[row.seat.label for row in sorted(rows, key=lambda row: row.seat_id)],
         total_price=reservation.total_price,
         expires_at=reservation.expires_at,
+        **({"group_name": reservation.group_name} if reservation.group_name else {}),
         **_pricing_details(rows, voucher),
     )
 
@@ -189,7 +199,8 @@ def change_seats(
     audit trail) defaults to the reservation's owner. A wheelchair space it adds
     needs ``accessible``, as on create.
     """
-    labels = seats.clean_labels(labels)
+    group = bool(reservation.group_name)  # fixed when the hold was made
+    labels = seats.clean_labels(labels, limit=seats.seat_limit(group=group))
     codes = _ticket_codes(labels, ticket_types)
     with locking.decide_on_showtime(reservation.showtime_id) as decision:
         showtime, now = decision.showtime, decision.now
@@ -202,13 +213,14 @@ def change_seats(
             locking.raise_after_commit(exc)  # keep the expiry just recorded
         seats.ensure_open(showtime, now)
         wanted_rows = _priced_rows(showtime, seats.seats_for(showtime, labels), codes)
-        check_seat_limit(
-            user_id=reservation.user_id,
-            showtime=showtime,
-            requested=len(wanted_rows),
-            now=now,
-            exclude=reservation,
-        )
+        if not group:
+            check_seat_limit(
+                user_id=reservation.user_id,
+                showtime=showtime,
+                requested=len(wanted_rows),
+                now=now,
+                exclude=reservation,
+            )
         held = set(
             reservation.reserved_seats.filter(is_active=True).values_list(
                 "seat_id", flat=True

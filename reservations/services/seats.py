@@ -48,20 +48,26 @@ def generate_ticket_code() -> str:
     return secrets.token_urlsafe(18)  # 24 characters, 144 bits
 
 
-def hold_deadline(now: datetime | None = None) -> datetime:
-    return (now or timezone.now()) + timedelta(
-        seconds=settings.RESERVATION_HOLD_SECONDS
+def hold_deadline(now: datetime | None = None, *, group: bool = False) -> datetime:
+    seconds = (
+        settings.GROUP_HOLD_SECONDS if group else settings.RESERVATION_HOLD_SECONDS
     )
+    return (now or timezone.now()) + timedelta(seconds=seconds)
 
 
-def clean_labels(labels: list[str]) -> list[str]:
+def seat_limit(*, group: bool) -> int:
+    """Seats one reservation may hold: GROUP_BOOKING_MAX for a group hold."""
+    return settings.GROUP_BOOKING_MAX if group else settings.RESERVATION_MAX_SEATS
+
+
+def clean_labels(labels: list[str], *, limit: int | None = None) -> list[str]:
     """Seat labels as the booking rules take them: trimmed, upper case, at least
-    one, each once, at most RESERVATION_MAX_SEATS. The API's input serializer and
-    the services both apply this one rule."""
+    one, each once, at most ``limit`` (RESERVATION_MAX_SEATS). The API's input
+    serializer and the services both apply this one rule."""
     labels = [str(label).strip().upper() for label in labels]
     if not labels:
         raise InvalidSeatSelection("Choose at least one seat.")
-    limit = settings.RESERVATION_MAX_SEATS
+    limit = limit if limit is not None else settings.RESERVATION_MAX_SEATS
     if len(labels) > limit:
         raise InvalidSeatSelection(
             f"At most {limit} seats per reservation.", max_seats=limit

@@ -84,6 +84,7 @@ def test_create_returns_201_with_the_hold(auth_client, user, showtime, clock):
         "voucher": None,
         "currency": "USD",
         "expires_at": iso(clock.now + timedelta(seconds=600)),
+        "group_name": "",
         "created_at": iso(clock.now),
         "confirmed_at": None,
         "cancelled_at": None,
