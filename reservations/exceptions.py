@@ -26,6 +26,21 @@ class GroupBookingNotAllowed(DomainError):
     message = "Only box office and staff may hold seats for a group."
 
 
+class SwapClosed(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "swap_closed"
+    message = "Seats can be swapped only on a purchase, until the cancellation cutoff."
+
+
+class SwapPriceDiffers(DomainError):
+    status_code = status.HTTP_400_BAD_REQUEST
+    code = "swap_price_differs"
+    message = (
+        "Each new seat must cost what the seat it replaces cost: a price "
+        "difference cannot be charged or refunded yet."
+    )
+
+
 class UnknownSeats(DomainError):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "unknown_seats"

@@ -220,6 +220,7 @@ class ReservationAction(models.TextChoices):
     EXPIRED = "expired", "Expired"
     CHECKED_IN = "checked_in", "Checked in"
     COMPED = "comped", "Comped"
+    SEATS_SWAPPED = "seats_swapped", "Seats swapped"
 
 
 class ReservationEvent(models.Model):

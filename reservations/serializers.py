@@ -138,6 +138,27 @@ class ReservationUpdateSerializer(SeatChoiceSerializer):
         return bool(self.context.get("group_name"))
 
 
+class SwapSerializer(serializers.Serializer):
+    """``{"from": [...], "to": [...]}``: ``from`` is a Python keyword, so the two
+    fields are added by name in get_fields."""
+
+    accessible = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The customer needs a wheelchair space (as on a hold)",
+    )
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = SeatLabelsField(
+            help_text='Seats of the reservation to give up, e.g. ["A1"]'
+        )
+        fields["to"] = SeatLabelsField(
+            help_text='Seats to take instead, pairwise, e.g. ["C5"]'
+        )
+        return fields
+
+
 class CompSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""

@@ -24,6 +24,7 @@ from .serializers import (
     ReservationSerializer,
     ReservationUpdateSerializer,
     SeatMapEntrySerializer,
+    SwapSerializer,
 )
 
 IDEMPOTENCY_PARAM = OpenApiParameter(
@@ -146,6 +147,22 @@ class ReservationViewSet(
             reservation=reservation,
             payment_token=data.validated_data.get("payment_token"),
             actor=request.user,
+        )
+        return Response(self._fresh(reservation))
+
+    @extend_schema(request=SwapSerializer, responses={200: ReservationSerializer})
+    @action(detail=True, methods=["post"], url_path="swap-seats")
+    def swap_seats(self, request, pk=None):
+        """Move a purchase to other seats of the same price; new tickets."""
+        reservation = self.get_object()
+        data = SwapSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reservation = services.swap_seats(
+            reservation=reservation,
+            from_labels=data.validated_data["from"],
+            to_labels=data.validated_data["to"],
+            actor=request.user,
+            accessible=data.validated_data["accessible"],
         )
         return Response(self._fresh(reservation))
 

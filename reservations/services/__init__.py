@@ -81,6 +81,7 @@ from .seats import (
     generate_ticket_code,
     hold_deadline,
 )
+from .swaps import swap_seats
 
 __all__ = [
     "CODE_ALPHABET",
@@ -100,4 +101,5 @@ __all__ = [
     "purchase_reservation",
     "record_check_in",
     "release_expired_holds",
+    "swap_seats",
 ]

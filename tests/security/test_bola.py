@@ -43,11 +43,14 @@ ROLE_ONLY_PATHS = {
 
 # Which of the owner's objects fills the path, by its first segment after /api/.
 OBJECT_FOR = {"reservations": "held", "tickets": "ticket"}
+# Paths that need another of the owner's objects than their segment's.
+OBJECT_FOR_PATH = {"/api/reservations/{pk}/swap-seats/": "confirmed"}
 
 # The body an owner's request needs to succeed; anything else sends {}.
 BODIES = {
     ("PUT", "/api/reservations/{pk}/"): {"seats": ["A3"]},
     ("PATCH", "/api/reservations/{pk}/"): {"seats": ["A3", "A4"]},
+    ("POST", "/api/reservations/{pk}/swap-seats/"): {"from": ["A2"], "to": ["A4"]},
 }
 
 OWNED_ROUTES = sorted(
@@ -63,7 +66,7 @@ def _request(world, user, key):
     method, path = key
     segment = path.split("/")[2]
     assert segment in OBJECT_FOR, f"say which object {path} addresses in OBJECT_FOR"
-    target = getattr(world, OBJECT_FOR[segment])
+    target = getattr(world, OBJECT_FOR_PATH.get(path, OBJECT_FOR[segment]))
     url = re.sub(r"\{(\w+)\}", lambda m: str(getattr(target, m.group(1))), path)
     return client_as(user).generic(
         method,
