@@ -25,7 +25,7 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         )
         for action in ("add", "change", "delete", "view")
     ]
-    + [("reports", "view_sales_report")],
+    + [("reports", "view_sales_report"), ("reservations", "block_seats")],
     BOX_OFFICE: [
         ("reservations", "view_all_reservations"),
         ("reservations", "check_in_ticket"),
@@ -34,6 +34,7 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         ("reservations", "view_ticket"),
         ("reservations", "issue_comp"),
         ("reservations", "book_groups"),
+        ("reservations", "block_seats"),
     ],
 }
 

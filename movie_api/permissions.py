@@ -62,6 +62,13 @@ def can_book_groups(user) -> bool:
     )
 
 
+def can_block_seats(user) -> bool:
+    """Catalogue managers, box office and staff withdraw seats from sale (blocks)."""
+    return is_staff_member(user) or bool(
+        user and user.is_authenticated and user.has_perm("reservations.block_seats")
+    )
+
+
 def can_view_sales_reports(user) -> bool:
     """Catalogue managers and staff read sales and occupancy reports."""
     return is_staff_member(user) or bool(

@@ -300,6 +300,8 @@ SPECTACULAR_SETTINGS = {
         "ReservationStatusEnum": "reservations.models.ReservationStatus",
         "ReservationActionEnum": "reservations.models.ReservationAction",
         "ShowtimeFormatEnum": "showtimes.models.ShowtimeFormat",
+        "SeatBlockReasonEnum": "reservations.models.BlockReason",
+        "SkippedSeatsReasonEnum": ["held", "sold"],
     },
 }
 

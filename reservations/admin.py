@@ -8,7 +8,7 @@ from movie_api.admin import ReadOnlyTabularInline, ViewOnlyMixin, csv_export_act
 from movie_api.exceptions import DomainError
 
 from . import services
-from .models import Reservation, ReservationEvent, ReservedSeat, Ticket
+from .models import Reservation, ReservationEvent, ReservedSeat, SeatBlock, Ticket
 
 EVENT_FIELDS = (
     "at",
@@ -65,6 +65,41 @@ class ReservationEventAdmin(ViewOnlyMixin, admin.ModelAdmin):
     date_hierarchy = "at"
     ordering = ("-at", "-id")
     fields = ("reservation", "reservation_code", "actor", *EVENT_FIELDS)
+    readonly_fields = fields
+
+
+@admin.register(SeatBlock)
+class SeatBlockAdmin(ViewOnlyMixin, admin.ModelAdmin):
+    """Seat blocks and their removals, as an audit trail: made and removed through
+    the API, whose service takes the showtime locks (the admin would not)."""
+
+    list_display = (
+        "id",
+        "showtime",
+        "screen",
+        "reason",
+        "created_at",
+        "created_by_username",
+        "removed_at",
+        "removed_by_username",
+    )
+    list_filter = ("reason", "created_at", ("removed_at", admin.EmptyFieldListFilter))
+    list_select_related = ("showtime__movie", "showtime__screen", "screen")
+    search_fields = ("note", "created_by_username", "removed_by_username")
+    ordering = ("-created_at", "-id")
+    fields = (
+        "showtime",
+        "screen",
+        "seats",
+        "reason",
+        "note",
+        "starts_from",
+        "until",
+        "created_at",
+        "created_by_username",
+        "removed_at",
+        "removed_by_username",
+    )
     readonly_fields = fields
 
 

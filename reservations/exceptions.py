@@ -132,3 +132,9 @@ class IdempotencyKeyInProgress(DomainError):
     code = "idempotency_key_in_progress"
     message = "A request with this Idempotency-Key is still being processed."
     retry_after = 1
+
+
+class BlockNotFound(DomainError):
+    status_code = status.HTTP_404_NOT_FOUND
+    code = "not_found"
+    message = "No active seat block with this id here."

@@ -1,5 +1,5 @@
 """Reservations (holds and purchases), the seats they claim, tickets, their audit
-trail and idempotency keys."""
+trail, seat blocks and idempotency keys."""
 
 from decimal import Decimal
 
@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from pricing.models import TicketType, Voucher
 from showtimes.models import Showtime
-from theaters.models import Seat
+from theaters.models import Screen, Seat
 
 
 class ReservationStatus(models.TextChoices):
@@ -295,3 +295,115 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id}:{self.key}"
+
+
+class BlockReason(models.TextChoices):
+    HOUSE = "house", "House seats"
+    BROKEN = "broken", "Broken"
+    TECHNICAL = "technical", "Technical"
+    OTHER = "other", "Other"
+
+
+class SeatBlockQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(removed_at__isnull=True)
+
+    def applying_to(self, showtime: Showtime):
+        """Active blocks that withdraw seats from ``showtime``: its own, and those of
+        its screen made before it starts and lasting (``until``, inclusive, compared
+        with the show's business date) up to its business date."""
+        return self.active().filter(
+            Q(showtime_id=showtime.pk)
+            | Q(
+                screen_id=showtime.screen_id,
+                starts_from__lte=showtime.starts_at,
+            )
+            & (Q(until__isnull=True) | Q(until__gte=showtime.business_date))
+        )
+
+
+class SeatBlock(models.Model):
+    """Seats withdrawn from sale by the cinema, on one showtime or on a screen.
+
+    Exactly one of ``showtime`` and ``screen`` is set. A screen block applies to
+    every showtime of the screen that starts at or after ``starts_from`` (when it
+    was made) and whose business date is on or before ``until`` (inclusive; no end
+    when empty), including showtimes created later: it is consulted when the seat
+    map is built and when seats are held, never copied to each showtime.
+
+    The row is its own audit trail: who made it and when, and a removal is a soft
+    delete (``removed_at``/``removed_by``); usernames are copied so the row still
+    says who after a user is deleted.
+    """
+
+    showtime = models.ForeignKey(
+        Showtime,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="seat_blocks",
+    )
+    screen = models.ForeignKey(
+        Screen,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="seat_blocks",
+    )
+    seats = models.ManyToManyField(Seat, related_name="blocks")
+    reason = models.CharField(max_length=10, choices=BlockReason.choices)
+    note = models.CharField(max_length=500, blank=True)
+    starts_from = models.DateTimeField(
+        help_text="A screen block applies to showtimes starting from then"
+    )
+    until = models.DateField(
+        null=True,
+        blank=True,
+        help_text="A screen block's last business date (inclusive); empty: no end",
+    )
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="seat_blocks_created",
+    )
+    created_by_username = models.CharField(max_length=150, blank=True)
+    removed_at = models.DateTimeField(null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="seat_blocks_removed",
+    )
+    removed_by_username = models.CharField(max_length=150, blank=True)
+
+    objects = SeatBlockQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(showtime__isnull=True) ^ Q(screen__isnull=True),
+                name="seatblock_showtime_xor_screen",
+            ),
+            models.CheckConstraint(
+                condition=Q(reason__in=BlockReason.values),
+                name="seatblock_reason_known",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["showtime", "removed_at"], name="seatblock_show_idx"),
+            models.Index(fields=["screen", "removed_at"], name="seatblock_screen_idx"),
+        ]
+        permissions = [("block_seats", "Can block seats on showtimes and screens")]
+
+    def __str__(self) -> str:
+        scope = (
+            f"showtime {self.showtime_id}"
+            if self.showtime_id
+            else (f"screen {self.screen_id}")
+        )
+        return f"{self.reason} block on {scope}"

@@ -3,6 +3,7 @@
 from rest_framework import permissions
 
 from movie_api.permissions import (
+    can_block_seats,
     can_issue_comp,
     can_see_all_reservations,
     may_change_others_reservations,
@@ -41,3 +42,12 @@ class CanIssueComp(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return can_issue_comp(request.user)
+
+
+class CanBlockSeats(permissions.BasePermission):
+    """Catalogue managers, box office and staff may see and change seat blocks."""
+
+    message = "Only catalogue managers, box office and staff may block seats."
+
+    def has_permission(self, request, view) -> bool:
+        return can_block_seats(request.user)

@@ -20,6 +20,7 @@ from .models import (
     ReservationEvent,
     ReservationStatus,
     ReservedSeat,
+    SeatBlock,
     Ticket,
 )
 
@@ -78,22 +79,41 @@ def list_reservations_for_display(*, user) -> QuerySet[Reservation]:
 def get_seat_map(*, showtime: Showtime) -> list[dict]:
     """Every seat of the showtime's screen with its price and live status.
 
-    Two queries whatever the size: the seats, and the active claims on them. A hold
-    whose deadline has passed counts as available at once, before any sweep.
+    Three queries whatever the size: the seats, the active claims on them, and the
+    seats blocked by an active block (the showtime's or its screen's). A hold whose
+    deadline has passed counts as available (or blocked) at once, before any sweep.
+    A seat's status is the first that applies of sold, held, blocked, available.
     """
-    return _build_seat_map(showtime.pk, showtime.screen_id, showtime.prices)[0]
+    return _build_seat_map(showtime, showtime.prices)[0]
+
+
+def list_seat_blocks(**scope) -> QuerySet[SeatBlock]:
+    """Active seat blocks of a showtime (``showtime_id=``) or a screen
+    (``screen_id=``), oldest first, with their seats."""
+    return (
+        SeatBlock.objects.active()
+        .filter(**scope)
+        .prefetch_related(Prefetch("seats", queryset=Seat.objects.order_by("pk")))
+        .order_by("created_at", "id")
+    )
 
 
 def _build_seat_map(
-    showtime_id: int, screen_id: int, prices: dict
+    showtime: Showtime, prices: dict
 ) -> tuple[list[dict], datetime | None]:
     """The seat map, and the earliest moment it changes without a write (a hold's
-    deadline), if any."""
+    deadline), if any. ``showtime`` needs pk, screen_id, starts_at, business_date."""
     now = timezone.now()
+    showtime_id, screen_id = showtime.pk, showtime.screen_id
     claims = dict(
         ReservedSeat.objects.filter(
             showtime_id=showtime_id, is_active=True
         ).values_list("seat_id", "held_until")
+    )
+    blocked = set(
+        SeatBlock.seats.through.objects.filter(
+            seatblock__in=SeatBlock.objects.applying_to(showtime)
+        ).values_list("seat_id", flat=True)
     )
     next_change = min(
         (t for t in claims.values() if t is not None and t > now), default=None
@@ -121,6 +141,8 @@ def _build_seat_map(
                 status = "sold"
             elif held_until > now:
                 status = "held"
+        if status == "available" and seat["id"] in blocked:
+            status = "blocked"
         seat_map.append(
             {
                 "label": seat["label"],
@@ -155,21 +177,36 @@ def get_seat_map_json(*, showtime_id: int) -> RenderedSeatMap | None:
     """
     row = (
         Showtime.objects.filter(pk=showtime_id)
-        .values_list("screen_id", "prices", "seats_version", "screen__layout")
+        .values_list(
+            "screen_id",
+            "prices",
+            "seats_version",
+            "screen__layout",
+            "starts_at",
+            "business_date",
+        )
         .first()
     )
     if row is None:
         return None
-    screen_id, prices, version, layout = row
+    screen_id, prices, version, layout, starts_at, business_date = row
     shape = hashlib.blake2b(
-        json.dumps([prices, layout], sort_keys=True).encode(), digest_size=8
+        # starts_at decides which screen blocks apply (a rescheduled show)
+        json.dumps([prices, layout, str(starts_at)], sort_keys=True).encode(),
+        digest_size=8,
     ).hexdigest()
     key = f"seatmap:{showtime_id}:{version}:{shape}"
     now = timezone.now()
     cached = cache.get(key)
     if cached is not None and (cached[2] is None or cached[2] > now):
         return RenderedSeatMap(body=cached[0], etag=cached[1])
-    seat_map, next_change = _build_seat_map(showtime_id, screen_id, prices)
+    showtime = Showtime(
+        pk=showtime_id,
+        screen_id=screen_id,
+        starts_at=starts_at,
+        business_date=business_date,
+    )
+    seat_map, next_change = _build_seat_map(showtime, prices)
     body = json.dumps(seat_map, separators=(",", ":")).encode()
     etag = f'"sm{showtime_id}-{version}-{hashlib.blake2b(body, digest_size=8).hexdigest()}"'
     timeout = settings.SEAT_MAP_CACHE_SECONDS

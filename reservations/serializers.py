@@ -15,6 +15,7 @@ from .models import (
     ReservationEvent,
     ReservationStatus,
     ReservedSeat,
+    SeatBlock,
     Ticket,
 )
 from .services.seats import clean_labels
@@ -342,7 +343,7 @@ class SeatMapEntrySerializer(serializers.Serializer):
     number = serializers.IntegerField()
     category = serializers.CharField()
     price = serializers.DecimalField(max_digits=8, decimal_places=2, allow_null=True)
-    status = serializers.ChoiceField(choices=["available", "held", "sold"])
+    status = serializers.ChoiceField(choices=["available", "held", "sold", "blocked"])
     features = serializers.ListField(
         child=serializers.ChoiceField(
             choices=["wheelchair", "companion", "restricted_view"]
@@ -353,3 +354,86 @@ class SeatMapEntrySerializer(serializers.Serializer):
     aisle_after = serializers.BooleanField(
         help_text="An aisle follows this seat in its row (draw a gap)"
     )
+
+
+MAX_BLOCK_SEATS = 1000
+
+
+class BlockSeatLabelsField(serializers.ListField):
+    """Seat labels to block: trimmed, upper case, at least one, each once."""
+
+    child = serializers.CharField(max_length=10, trim_whitespace=True)
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_empty", False)
+        kwargs.setdefault("max_length", MAX_BLOCK_SEATS)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        labels = [label.upper() for label in super().to_internal_value(data)]
+        repeated = sorted({label for label in labels if labels.count(label) > 1})
+        if repeated:
+            raise serializers.ValidationError(
+                f"Each seat may be named once; repeated: {', '.join(repeated)}."
+            )
+        return labels
+
+
+class SeatBlockCreateSerializer(serializers.Serializer):
+    seats = BlockSeatLabelsField(help_text='Seat labels, e.g. ["F7", "F8"]')
+    reason = serializers.ChoiceField(
+        choices=SeatBlock._meta.get_field("reason").choices
+    )
+    note = serializers.CharField(max_length=500, required=False, allow_blank=True)
+
+
+class ScreenBlockCreateSerializer(SeatBlockCreateSerializer):
+    until = serializers.DateField(
+        required=False,
+        allow_null=True,
+        help_text="The last business date it applies to (inclusive); null: no end",
+    )
+
+
+class SeatBlockSerializer(serializers.ModelSerializer):
+    seats = serializers.SerializerMethodField()
+    created_by = serializers.CharField(source="created_by_username", read_only=True)
+
+    class Meta:
+        model = SeatBlock
+        fields = [
+            "id",
+            "showtime",
+            "screen",
+            "seats",
+            "reason",
+            "note",
+            "until",
+            "created_at",
+            "created_by",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_seats(self, block: SeatBlock) -> list[str]:
+        return [seat.label for seat in block.seats.all()]
+
+
+class ShowtimeSeatsSerializer(serializers.Serializer):
+    showtime = serializers.IntegerField()
+    seats = serializers.ListField(child=serializers.CharField())
+
+
+class SkippedSeatsSerializer(ShowtimeSeatsSerializer):
+    reason = serializers.ChoiceField(choices=["held", "sold"])
+
+
+class ScreenBlockResultSerializer(SeatBlockSerializer):
+    """A new screen block, where it blocked seats and where it found them taken."""
+
+    blocked = ShowtimeSeatsSerializer(many=True, read_only=True)
+    skipped = SkippedSeatsSerializer(many=True, read_only=True)
+
+    class Meta(SeatBlockSerializer.Meta):
+        fields = [*SeatBlockSerializer.Meta.fields, "blocked", "skipped"]
+        read_only_fields = fields

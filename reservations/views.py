@@ -1,8 +1,9 @@
 """Reservation endpoints and the seat map: HTTP in, service call, HTTP out."""
 
 from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, permissions, status, viewsets
+from rest_framework import generics, mixins, permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
@@ -10,12 +11,14 @@ from rest_framework.views import APIView
 
 from movie_api.permissions import can_see_all_reservations
 from movie_api.throttling import HoldThrottle
+from showtimes.models import Showtime
+from theaters.models import Screen
 
 from . import selectors, services
 from .filters import ReservationFilterSet
 from .idempotency import idempotent
 from .models import Reservation
-from .permissions import CanIssueComp, IsReservationOwnerOrStaff
+from .permissions import CanBlockSeats, CanIssueComp, IsReservationOwnerOrStaff
 from .serializers import (
     CompSerializer,
     PurchaseSerializer,
@@ -23,6 +26,10 @@ from .serializers import (
     ReservationEventSerializer,
     ReservationSerializer,
     ReservationUpdateSerializer,
+    ScreenBlockCreateSerializer,
+    ScreenBlockResultSerializer,
+    SeatBlockCreateSerializer,
+    SeatBlockSerializer,
     SeatMapEntrySerializer,
     SwapSerializer,
 )
@@ -221,3 +228,104 @@ class SeatMapView(APIView):
         response["ETag"] = rendered.etag
         response["Cache-Control"] = "no-cache"
         return response
+
+
+class ShowtimeBlockListView(generics.GenericAPIView):
+    """A showtime's active seat blocks; POST blocks seats on it."""
+
+    permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
+    serializer_class = SeatBlockSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.list_seat_blocks(showtime_id=self.kwargs["pk"])
+
+    def get(self, request, pk: int):
+        get_object_or_404(Showtime.objects.only("pk"), pk=pk)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(SeatBlockSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=SeatBlockCreateSerializer, responses={201: SeatBlockSerializer}
+    )
+    def post(self, request, pk: int):
+        showtime = get_object_or_404(Showtime.objects.only("pk"), pk=pk)
+        data = SeatBlockCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        block = services.block_seats(
+            showtime=showtime,
+            labels=data.validated_data["seats"],
+            reason=data.validated_data["reason"],
+            note=data.validated_data.get("note", ""),
+            actor=request.user,
+        )
+        fresh = selectors.list_seat_blocks(showtime_id=pk).get(pk=block.pk)
+        return Response(SeatBlockSerializer(fresh).data, status=status.HTTP_201_CREATED)
+
+
+class ShowtimeBlockDetailView(generics.GenericAPIView):
+    """DELETE puts a showtime block's seats back on sale."""
+
+    permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
+    serializer_class = SeatBlockSerializer
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int, block_id: int):
+        block = get_object_or_404(
+            selectors.list_seat_blocks(showtime_id=pk), pk=block_id
+        )
+        services.remove_block(block=block, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ScreenBlockListView(generics.GenericAPIView):
+    """A screen's active seat blocks; POST blocks seats on all its showtimes."""
+
+    permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
+    serializer_class = SeatBlockSerializer
+    filter_backends: list = []
+
+    def get_queryset(self):
+        return selectors.list_seat_blocks(screen_id=self.kwargs["pk"])
+
+    def get(self, request, pk: int):
+        get_object_or_404(Screen.objects.only("pk"), pk=pk)
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(SeatBlockSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=ScreenBlockCreateSerializer,
+        responses={201: ScreenBlockResultSerializer},
+    )
+    def post(self, request, pk: int):
+        screen = get_object_or_404(Screen.objects.only("pk"), pk=pk)
+        data = ScreenBlockCreateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        result = services.block_screen_seats(
+            screen=screen,
+            labels=data.validated_data["seats"],
+            reason=data.validated_data["reason"],
+            note=data.validated_data.get("note", ""),
+            until=data.validated_data.get("until"),
+            actor=request.user,
+        )
+        fresh = selectors.list_seat_blocks(screen_id=pk).get(pk=result.block.pk)
+        body = {
+            **SeatBlockSerializer(fresh).data,
+            "blocked": result.blocked,
+            "skipped": result.skipped,
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ScreenBlockDetailView(generics.GenericAPIView):
+    """DELETE puts a screen block's seats back on sale on every showtime."""
+
+    permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
+    serializer_class = SeatBlockSerializer
+
+    @extend_schema(responses={204: None})
+    def delete(self, request, pk: int, block_id: int):
+        block = get_object_or_404(selectors.list_seat_blocks(screen_id=pk), pk=block_id)
+        services.remove_screen_block(block=block, actor=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -126,6 +126,7 @@ class BestSeatsView(APIView):
                 "screen_id",
                 "prices",
                 "starts_at",
+                "business_date",  # which screen blocks apply
                 "is_cancelled",
                 "screen__theater__currency",
             ),

@@ -4,7 +4,8 @@ One module per use case: ``holds`` (create, change, expire), ``purchase``,
 ``cancellation``, ``comps``; and what they share: ``locking`` (the one way to take
 the lock and decide), ``seats`` (labels, ticket types, prices, availability,
 claims), ``vouchers`` (validity, uses, discounts), ``limits`` (hoarding limits),
-``expiry`` (ending holds in bulk), ``audit`` (the trail). Import the use cases from
+``expiry`` (ending holds in bulk), ``audit`` (the trail), ``blocks`` (seats the
+cinema withdraws from sale, decided under the same showtime lock). Import the use cases from
 here.
 
 Locking rule
@@ -64,6 +65,12 @@ booking of a showtime); see ``purchase``.
 """
 
 from .audit import record_check_in
+from .blocks import (
+    block_screen_seats,
+    block_seats,
+    remove_block,
+    remove_screen_block,
+)
 from .cancellation import cancel_reservation
 from .comps import comp_reservation
 from .expiry import (
@@ -86,6 +93,8 @@ from .swaps import swap_seats
 __all__ = [
     "CODE_ALPHABET",
     "KEEP",
+    "block_screen_seats",
+    "block_seats",
     "cancel_holds_of_cancelled_showtime",
     "cancel_reservation",
     "change_seats",
@@ -101,5 +110,7 @@ __all__ = [
     "purchase_reservation",
     "record_check_in",
     "release_expired_holds",
+    "remove_block",
+    "remove_screen_block",
     "swap_seats",
 ]

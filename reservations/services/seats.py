@@ -33,7 +33,7 @@ from ..exceptions import (
     ShowtimeClosed,
     UnknownSeats,
 )
-from ..models import Reservation, ReservationStatus, ReservedSeat
+from ..models import Reservation, ReservationStatus, ReservedSeat, SeatBlock
 
 # No look-alikes (0/O, 1/I/L): booking references are read out at the box office.
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
@@ -212,13 +212,28 @@ def taken_labels(
     return sorted(claims.values_list("seat__label", flat=True))
 
 
+def blocked_labels(showtime: Showtime, seats: list[Seat]) -> list[str]:
+    """Labels of ``seats`` withdrawn from ``showtime`` by an active seat block (its
+    own or its screen's)."""
+    return sorted(
+        Seat.objects.filter(
+            pk__in=[seat.pk for seat in seats],
+            blocks__in=SeatBlock.objects.applying_to(showtime),
+        )
+        .distinct()
+        .values_list("label", flat=True)
+    )
+
+
 def ensure_free(
     showtime: Showtime, seats: list[Seat], *, exclude: Reservation | None = None
 ) -> None:
-    """The availability check: ``SeatsUnavailable`` naming the taken seats."""
-    taken = taken_labels(showtime, seats, exclude=exclude)
-    if taken:
-        raise SeatsUnavailable(seats=taken)
+    """The availability check: ``SeatsUnavailable`` naming the seats that are taken
+    (actively claimed by others than ``exclude``) or blocked."""
+    unavailable = set(taken_labels(showtime, seats, exclude=exclude))
+    unavailable |= set(blocked_labels(showtime, seats))
+    if unavailable:
+        raise SeatsUnavailable(seats=sorted(unavailable))
 
 
 def insert_claims(rows: list[ReservedSeat]) -> None:

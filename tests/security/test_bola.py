@@ -39,6 +39,10 @@ ROLE_ONLY_PATHS = {
     "/api/price-cards/{pk}/",
     "/api/vouchers/{pk}/",
     "/api/reservations/{pk}/comp/",
+    "/api/showtimes/{pk}/blocks/",
+    "/api/showtimes/{pk}/blocks/{block_id}/",
+    "/api/screens/{pk}/seat-blocks/",
+    "/api/screens/{pk}/seat-blocks/{block_id}/",
 }
 
 # Which of the owner's objects fills the path, by its first segment after /api/.

@@ -165,6 +165,13 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("DELETE", "/api/showtimes/{pk}/"):             Row(401, 403, 204, 403, 204, obj="spare_showtime"),
     ("GET",    "/api/showtimes/{pk}/seats/"):       Row(200, 200, 200, 200, 200, obj="showtime"),
     ("GET",    "/api/showtimes/{pk}/best-seats/"):  Row(200, 200, 200, 200, 200, obj="showtime", query={"count": 2}),
+    # seat blocks: catalogue managers, box office and staff
+    ("GET",    "/api/showtimes/{pk}/blocks/"):      Row(401, 403, 200, 200, 200, obj="showtime"),
+    ("POST",   "/api/showtimes/{pk}/blocks/"):      Row(401, 403, 201, 201, 201, obj="showtime", body=lambda w, u: {"seats": ["B8"], "reason": "house"}),
+    ("DELETE", "/api/showtimes/{pk}/blocks/{block_id}/"): Row(401, 403, 204, 204, 204, obj="showtime_block"),
+    ("GET",    "/api/screens/{pk}/seat-blocks/"):   Row(401, 403, 200, 200, 200, obj="spare_screen"),
+    ("POST",   "/api/screens/{pk}/seat-blocks/"):   Row(401, 403, 201, 201, 201, obj="spare_screen", body=lambda w, u: {"seats": ["C7"], "reason": "broken", "until": None}),
+    ("DELETE", "/api/screens/{pk}/seat-blocks/{block_id}/"): Row(401, 403, 204, 204, 204, obj="screen_block"),
     # pricing: anyone reads ticket types; pricing policy is for managers and staff only
     ("GET",    "/api/ticket-types/"):               Row(200, 200, 200, 200, 200),
     ("POST",   "/api/ticket-types/"):               Row(401, 403, 201, 403, 201, body=_ticket_type),

@@ -14,6 +14,7 @@ from accounts.models import User
 from movies.models import Movie
 from pricing.models import PriceCard, TicketType, Voucher
 from reservations.models import Reservation, Ticket
+from reservations.services import block_screen_seats, block_seats
 from showtimes.models import Showtime
 from tests.factories import (
     MovieFactory,
@@ -27,6 +28,14 @@ from theaters.models import Screen, Theater
 
 PASSWORD = "Str0ng-pass!"  # tests.factories.UserFactory's
 ROLES = ("anonymous", "customer", "manager", "box_office", "staff")
+
+
+@dataclass(frozen=True)
+class BlockRef:
+    """Fills /…/{pk}/blocks/{block_id}/: the showtime or screen, and the block."""
+
+    pk: int
+    block_id: int
 
 
 @dataclass
@@ -51,6 +60,8 @@ class World:
     ticket_type: TicketType  # nothing refers to it: free to change or delete
     price_card: PriceCard
     voucher: Voucher
+    showtime_block: BlockRef  # B9 blocked on showtime
+    screen_block: BlockRef  # C8 blocked on spare_screen
 
     @property
     def ticket(self) -> Ticket:
@@ -74,12 +85,19 @@ def build_world() -> World:
     showtime = ShowtimeFactory(
         movie=movie, screen=screen, starts_at=now + timedelta(minutes=90)
     )
+    staff = UserFactory(is_staff=True, roles=["manager", "box_office"])
+    showtime_block = block_seats(
+        showtime=showtime, labels=["B9"], reason="house", actor=staff
+    )
+    screen_block = block_screen_seats(
+        screen=spare_screen, labels=["C8"], reason="broken", actor=staff
+    ).block
     return World(
         customer=customer,
         other=other,
         manager=UserFactory(roles=["manager"]),
         box_office=UserFactory(roles=["box_office"]),
-        staff=UserFactory(is_staff=True, roles=["manager", "box_office"]),
+        staff=staff,
         movie=movie,
         spare_movie=MovieFactory(),
         theater=theater,
@@ -105,6 +123,8 @@ def build_world() -> World:
             rules=[{"weekdays": [0, 1, 2, 3, 4], "from": "06:00", "until": "17:00"}],
         ),
         voucher=Voucher.objects.create(code="WORLD10", kind="percent", value=10),
+        showtime_block=BlockRef(pk=showtime.pk, block_id=showtime_block.pk),
+        screen_block=BlockRef(pk=spare_screen.pk, block_id=screen_block.pk),
     )
 
 
