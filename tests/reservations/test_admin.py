@@ -320,3 +320,31 @@ def test_export_csv_query_count_does_not_grow(
 
     with django_assert_num_queries(len(one.captured_queries)):
         export([first.pk, *(r.pk for r in more)])
+
+
+BLOCKS = "/admin/reservations/seatblock/"
+
+
+def test_seat_blocks_are_an_audit_trail_in_the_admin(admin_client_, showtime, user):
+    kept = services.block_seats(
+        showtime=showtime, labels=["A1"], reason="house", actor=user
+    )
+    removed = services.block_seats(
+        showtime=showtime, labels=["A2"], reason="broken", actor=user
+    )
+    services.remove_block(block=removed, actor=user)
+
+    listing = admin_client_.get(BLOCKS)
+    assert listing.status_code == 200
+    assert listing.context["cl"].result_count == 2
+    active = admin_client_.get(BLOCKS, {"removed_at__isempty": "1"})
+    assert [b.pk for b in active.context["cl"].result_list] == [kept.pk]
+    page = admin_client_.get(f"{BLOCKS}{removed.pk}/change/")
+    assert page.status_code == 200
+    assert user.username in page.text
+    assert 'name="_save"' not in page.text
+    assert admin_client_.get(f"{BLOCKS}add/").status_code == 403
+    assert (
+        admin_client_.post(f"{BLOCKS}{kept.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )

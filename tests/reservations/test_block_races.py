@@ -126,3 +126,70 @@ def test_negative_control_without_the_lock_the_check_alone_lets_both_win(
         both += hold.status_code == block.status_code == status.HTTP_201_CREATED
     record_property("both_won", both)
     assert both > 0
+
+
+def race_hold_and_screen_block(box_office):
+    """One trial: a hold and a screen block on A1 of a fresh screen's only show."""
+    showtime, customer = ShowtimeFactory(), UserFactory()
+
+    def work(i):
+        if i == 0:
+            return client_for(customer).post(
+                "/api/reservations/",
+                {"showtime": showtime.pk, "seats": ["A1"]},
+                format="json",
+            )
+        return client_for(box_office).post(
+            f"/api/screens/{showtime.screen_id}/seat-blocks/",
+            {"seats": ["A1"], "reason": "broken"},
+            format="json",
+        )
+
+    hold, block = run_in_threads(2, work)
+    codes_of([hold, block])
+    return hold, block, showtime
+
+
+def test_screen_block_and_hold_racing_agree_on_who_has_the_seat(
+    box_office, monkeypatch, api_client, record_property
+):
+    """The hold wins (the block lists the seat as skipped, held) or the block wins
+    (the hold is refused); never a hold on a seat the block says it blocked."""
+    widen_race_window(monkeypatch, WINDOW)
+    hold_wins = 0
+    for _ in range(TRIALS):
+        cache.clear()
+        hold, block, showtime = race_hold_and_screen_block(box_office)
+
+        assert block.status_code == status.HTTP_201_CREATED
+        if hold.status_code == status.HTTP_201_CREATED:
+            hold_wins += 1
+            assert block.json()["blocked"] == []
+            assert block.json()["skipped"] == [
+                {"showtime": showtime.pk, "seats": ["A1"], "reason": "held"}
+            ]
+            assert seat_states(api_client, showtime)["A1"] == "held"
+        else:
+            assert hold.json()["error"]["code"] == "seats_unavailable"
+            assert block.json()["blocked"] == [
+                {"showtime": showtime.pk, "seats": ["A1"]}
+            ]
+            assert not claimed(showtime)
+            assert seat_states(api_client, showtime)["A1"] == "blocked"
+    record_property("hold_wins", hold_wins)
+    record_property("block_wins", TRIALS - hold_wins)
+
+
+def test_negative_control_screen_block_without_guards_blocks_a_held_seat(
+    box_office, monkeypatch, record_property
+):
+    switch_guards_off(monkeypatch, window_seconds=WINDOW)
+    both = 0
+    for _ in range(TRIALS):
+        hold, block, showtime = race_hold_and_screen_block(box_office)
+        blocked_it = {"showtime": showtime.pk, "seats": ["A1"]} in block.json()[
+            "blocked"
+        ]
+        both += hold.status_code == status.HTTP_201_CREATED and blocked_it
+    record_property("both_won", both)
+    assert both > 0
