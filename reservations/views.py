@@ -230,7 +230,7 @@ class SeatMapView(APIView):
         return response
 
 
-class ShowtimeBlockListView(generics.GenericAPIView):
+class ShowtimeBlockListView(generics.ListAPIView):
     """A showtime's active seat blocks; POST blocks seats on it."""
 
     permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
@@ -240,10 +240,9 @@ class ShowtimeBlockListView(generics.GenericAPIView):
     def get_queryset(self):
         return selectors.list_seat_blocks(showtime_id=self.kwargs["pk"])
 
-    def get(self, request, pk: int):
-        get_object_or_404(Showtime.objects.only("pk"), pk=pk)
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(SeatBlockSerializer(page, many=True).data)
+    def list(self, request, *args, **kwargs):
+        get_object_or_404(Showtime.objects.only("pk"), pk=kwargs["pk"])
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         request=SeatBlockCreateSerializer, responses={201: SeatBlockSerializer}
@@ -278,7 +277,7 @@ class ShowtimeBlockDetailView(generics.GenericAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ScreenBlockListView(generics.GenericAPIView):
+class ScreenBlockListView(generics.ListAPIView):
     """A screen's active seat blocks; POST blocks seats on all its showtimes."""
 
     permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
@@ -288,10 +287,9 @@ class ScreenBlockListView(generics.GenericAPIView):
     def get_queryset(self):
         return selectors.list_seat_blocks(screen_id=self.kwargs["pk"])
 
-    def get(self, request, pk: int):
-        get_object_or_404(Screen.objects.only("pk"), pk=pk)
-        page = self.paginate_queryset(self.get_queryset())
-        return self.get_paginated_response(SeatBlockSerializer(page, many=True).data)
+    def list(self, request, *args, **kwargs):
+        get_object_or_404(Screen.objects.only("pk"), pk=kwargs["pk"])
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         request=ScreenBlockCreateSerializer,
