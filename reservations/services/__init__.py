@@ -51,6 +51,12 @@ showtimes, which the showtime lock does not serialise.
 
 One showtime lock per transaction, always on the same kind of row, means two
 bookings never wait for each other in opposite orders, so they cannot deadlock. The
+one exception is a screen block (``blocks.block_screen_seats`` and its removal): it
+locks every showtime it covers, in id order (the order the catalogue's own
+multi-showtime writes use too), and takes no user or voucher lock, so it cannot
+close a cycle either. A showtime created on the screen while a screen block commits
+honours the block from then on; a hold on it that commits first keeps its seat (the
+seat map shows it held, then blocked once freed). The
 database is the backstop: the partial unique index ``uniq_reservedseat_showtime_seat``
 (showtime, seat) WHERE is_active refuses a second active claim on a seat even if a
 code path forgot the lock; its ``IntegrityError`` becomes ``SeatsUnavailable`` (409).
