@@ -239,6 +239,21 @@ def test_best_seats_skip_blocked_seats(showtime, staff):
     assert not {seat["label"] for seat in after} & set(labels)
 
 
+def test_best_seats_endpoint_never_proposes_a_screen_blocked_seat(api_client, staff):
+    screen = ScreenFactory()
+    showtime = ShowtimeFactory(screen=screen)
+    url = f"/api/showtimes/{showtime.pk}/best-seats/?count=2"
+    best = api_client.get(url).json()["seats"]
+    services.block_screen_seats(
+        screen=screen, labels=best, reason="broken", actor=staff
+    )
+
+    response = api_client.get(url)
+
+    assert response.status_code == status.HTTP_200_OK
+    assert not set(response.json()["seats"]) & set(best)
+
+
 # --- per screen -----------------------------------------------------------------------
 
 
