@@ -250,6 +250,27 @@ def test_readme_books_an_adult_and_a_child_with_the_demo_voucher(api_client):
     assert (body["voucher"], body["currency"]) == ("DEMO10", "GBP")
 
 
+def test_every_demo_screen_has_wheelchair_spaces_companions_and_aisles(api_client):
+    """The booking page draws them: every demo screen has some to show."""
+    _seed()
+    first = _london_tomorrow(api_client)
+
+    for screen in Screen.objects.all():
+        seats = screen.seats.all()
+        assert seats.filter(wheelchair=True).exists(), screen
+        assert seats.filter(companion=True).exists(), screen
+    seats = api_client.get(f"/api/showtimes/{first['id']}/seats/").json()
+    by_label = {seat["label"]: seat for seat in seats}
+    wheelchair = [s["label"] for s in seats if "wheelchair" in s["features"]]
+    companion = [s["label"] for s in seats if "companion" in s["features"]]
+    assert wheelchair
+    assert companion
+    for label in companion:  # each beside a wheelchair space
+        row, number = label[0], int(label[1:])
+        assert {f"{row}{number - 1}", f"{row}{number + 1}"} & set(wheelchair)
+    assert any(seat["aisle_after"] for seat in by_label.values())
+
+
 def test_accounts_imports_no_catalogue_or_booking_app():
     """seed_demo lives in demo/ so that accounts stays standalone (STYLE.md)."""
     import ast

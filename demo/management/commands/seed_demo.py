@@ -38,10 +38,24 @@ DEMO_USERS = [
 DEMO_VOUCHER = "DEMO10"  # 10 % off every ticket, for a year from the first seeding
 
 
-def _rows(spec: list[tuple[str, int, str]]) -> list[dict]:
-    return [{"row": r, "seats": n, "category": c} for r, n, c in spec]
+def _rows(
+    spec: list[tuple[str, int, str]], features: dict[str, dict] | None = None
+) -> list[dict]:
+    """Layout rows; ``features`` adds seat features (wheelchair, companion,
+    restricted_view, aisle_after) by row name."""
+    features = features or {}
+    return [
+        {"row": r, "seats": n, "category": c, **features.get(r, {})} for r, n, c in spec
+    ]
 
 
+def _aisles(rows: str, after: list[int]) -> dict[str, dict]:
+    return {row: {"aisle_after": after} for row in rows}
+
+
+# Two side aisles lined up from front to back, a wheelchair space at an aisle end
+# with its companion seat beside it, and restricted-view seats at the front
+# corners: what the booking page draws.
 SMALL = _rows(
     [
         ("A", 8, "standard"),
@@ -49,17 +63,32 @@ SMALL = _rows(
         ("C", 10, "standard"),
         ("D", 10, "premium"),
         ("E", 6, "recliner"),
-    ]
+    ],
+    {
+        "A": {"aisle_after": [1, 7]},
+        **_aisles("BD", [2, 8]),
+        "C": {"aisle_after": [2, 8], "wheelchair": [2, 9], "companion": [1, 10]},
+    },
 )
 MEDIUM = _rows(
     [(r, 14, "standard") for r in "ABCDEF"]
     + [(r, 14, "premium") for r in "GH"]
-    + [("J", 8, "recliner")]
+    + [("J", 8, "recliner")],
+    {
+        **_aisles("BCDEFG", [3, 11]),
+        "A": {"aisle_after": [3, 11], "restricted_view": [1, 14]},
+        "H": {"aisle_after": [3, 11], "wheelchair": [3, 12], "companion": [2, 13]},
+    },
 )
 LARGE = _rows(
     [(r, 20, "standard") for r in "ABCDEFGHIJ"]
     + [(r, 20, "premium") for r in "KLM"]
-    + [("N", 12, "recliner"), ("P", 6, "accessible")]
+    + [("N", 12, "recliner"), ("P", 6, "accessible")],
+    {
+        **_aisles("BCDEFGHIJKLM", [4, 16]),
+        "A": {"aisle_after": [4, 16], "restricted_view": [1, 20]},
+        "P": {"wheelchair": [2, 5], "companion": [1, 3, 4, 6]},
+    },
 )
 
 # What a screen shows: format, spoken language, subtitles, and the accessibility of
