@@ -476,3 +476,143 @@ def test_a_film_rerated_after_the_page_loaded_refuses_the_child_ticket_readably(
             body=original,
             expect=200,
         )
+
+
+# --- Access places, blocked seats and aisles ------------------------------------------
+
+SMALL_HALL = 44  # the demo's small screen: aisles after seats 2 and 8 of rows A-D,
+# wheelchair spaces C2 and C9 with companion seats C1 and C10 (seed_demo)
+
+
+def small_hall_showtime(api) -> dict:
+    """Tomorrow's last show on a small demo screen, that no other test books on."""
+    avoid = used_by_the_other_tests(api)
+    avoid.add(london_family_showtime(api, avoid=avoid)["id"])
+    return next(
+        s
+        for s in reversed(api.showtimes(tomorrow()))
+        if s["capacity"] == SMALL_HALL and s["id"] not in avoid
+    )
+
+
+def centre_x(locator) -> float:
+    box = locator.bounding_box()
+    return box["x"] + box["width"] / 2
+
+
+def test_access_places_blocked_seats_aisles_and_their_legend_are_drawn(new_page, api):
+    showtime = small_hall_showtime(api)
+    page = new_page("/")
+    # Blocks arrive with another change: the page already greys a blocked seat.
+    seats_url = f"**/api/showtimes/{showtime['id']}/seats/"
+
+    def block_c5(route):
+        seats = route.fetch().json()
+        for entry in seats:
+            if entry["label"] == "C5":
+                entry["status"] = "blocked"
+        route.fulfill(json=seats)
+
+    page.route(seats_url, block_c5)
+    open_showtime(page, showtime)
+
+    features = page.locator("#legend-features")
+    expect(features.locator(".legend-name")).to_have_text(
+        ["Wheelchair space", "Companion seat"]
+    )
+    expect(features.locator(".has-wheelchair")).to_have_text("\u267f")
+    expect(page.locator("#legend-status")).to_contain_text("Blocked, not for sale")
+    for label in ("C2", "C9"):
+        expect(seat(page, label)).to_have_text("\u267f")
+        expect(seat(page, label)).to_have_class(re.compile(r"\bhas-wheelchair\b"))
+        expect(seat(page, label)).to_have_attribute(
+            "aria-label", re.compile(rf"^Row C, seat {label[1:]}, wheelchair space, ")
+        )
+    for label in ("C1", "C10"):
+        expect(seat(page, label)).to_have_text("C")
+        expect(seat(page, label)).to_have_attribute(
+            "aria-label", re.compile(r", companion seat, standard, ")
+        )
+    expect(seat(page, "C3")).to_have_text("3")
+
+    blocked = seat(page, "C5")
+    expect(blocked).to_have_attribute("data-status", "blocked")
+    expect(blocked).to_have_attribute("aria-disabled", "true")
+    expect(blocked).to_have_attribute(
+        "aria-label", re.compile(r"blocked, not for sale$")
+    )
+    assert blocked.evaluate("b => getComputedStyle(b).borderTopStyle") == "dashed"
+    blocked.click(force=True)
+    expect(blocked).not_to_have_class(re.compile("is-selected"))
+    expect(page.locator("#hold-button")).to_be_disabled()
+
+    # An aisle is a gap one seat wide: B2 -> B3 is twice the step of B3 -> B4,
+    # and the aisles line up from row to row.
+    step = centre_x(seat(page, "B4")) - centre_x(seat(page, "B3"))
+    assert step > 0
+    assert centre_x(seat(page, "B3")) - centre_x(seat(page, "B2")) == pytest.approx(
+        2 * step, abs=1
+    )
+    assert centre_x(seat(page, "B9")) - centre_x(seat(page, "B8")) == pytest.approx(
+        2 * step, abs=1
+    )
+    assert centre_x(seat(page, "A2")) == pytest.approx(
+        centre_x(seat(page, "B3")), abs=1
+    )
+    screenshot(page, "13-access-places-blocked-aisles")
+    assert page.js_errors == []
+
+
+def test_a_wheelchair_space_is_held_only_with_the_checkbox(new_page, api):
+    showtime = small_hall_showtime(api)
+    api.register("wheelchair-user")
+    page = new_page("/")
+    page.click("#login-button")
+    log_in_through_dialog(page, "wheelchair-user", "Seat-Taker-2026!")
+    open_showtime(page, showtime)
+    checkbox = page.get_by_label("I need a wheelchair space")
+    expect(checkbox).not_to_be_checked()
+    notice = page.locator("#notice")
+
+    # A companion seat alone: refused, even with the checkbox.
+    checkbox.check()
+    seat(page, "C1").click()
+    page.click("#hold-button")
+    expect(notice).to_contain_text(
+        re.compile(
+            r"C1 is a companion seat: until \d\d:\d\d it is sold only together "
+            r"with the wheelchair space beside it, in the same booking\."
+        )
+    )
+    expect(page.locator("#view-seats")).to_be_visible()
+    checkbox.uncheck()
+    page.click("#clear-button")
+
+    # The wheelchair space and its companion without the checkbox: refused readably.
+    seat(page, "C9").click()
+    seat(page, "C10").click()
+    page.click("#hold-button")
+    expect(notice).to_contain_text(
+        re.compile(
+            r"C9 is a wheelchair space, kept for wheelchair users until \d\d:\d\d\. "
+            r'If you need one, tick "I need a wheelchair space" and hold again\.'
+        )
+    )
+    expect(notice).not_to_contain_text("C10")
+    expect(checkbox).to_be_focused()
+    expect(page.locator("#selection-summary")).to_contain_text("2 seats: C9 and C10")
+    assert api.seats(showtime["id"])["C9"] == "available"
+    screenshot(page, "14-wheelchair-space-refused")
+
+    # With it: the hold says accessible, and both seats are held.
+    checkbox.check()
+    with page.expect_request(
+        lambda r: r.url.endswith("/api/reservations/") and r.method == "POST"
+    ) as sent:
+        page.click("#hold-button")
+    assert sent.value.post_data_json["accessible"] is True
+    expect(page.locator("#view-checkout")).to_be_visible()
+    expect(page.locator("#checkout-summary")).to_contain_text("C9 and C10")
+    seats = api.seats(showtime["id"])
+    assert (seats["C9"], seats["C10"]) == ("held", "held")
+    assert page.js_errors == []

@@ -17,6 +17,7 @@ import {
   accessibilityName,
   formatDay,
   formatName,
+  formatTime,
   formatWhen,
   h,
   isoDate,
@@ -28,7 +29,7 @@ import {
   priceRange,
   titleCase,
 } from "./dom.js";
-import { SeatMap } from "./seatmap.js";
+import { FEATURES, SeatMap } from "./seatmap.js";
 
 const MAX_SEATS = 10; // the API's RESERVATION_MAX_SEATS default; the API has the last word
 const DAYS_SHOWN = 7;
@@ -512,7 +513,11 @@ function assignTickets(seats) {
 const seatMap = new SeatMap($("seatmap"), {
   onToggle: toggleSeat,
   onBlocked: (seat) =>
-    announce(`Seat ${seat.label} is ${seat.status === "sold" ? "sold" : "not available"}.`),
+    announce(
+      `Seat ${seat.label} is ${
+        { sold: "sold", blocked: "blocked and not for sale" }[seat.status] || "not available"
+      }.`,
+    ),
 });
 
 async function openShowtime(showtime) {
@@ -522,6 +527,7 @@ async function openShowtime(showtime) {
   state.seats = [];
   state.counts = {};
   $("voucher-input").value = "";
+  $("accessible-input").checked = false;
   $("seats-title").textContent = showtime.movie_title;
   $("seats-subtitle").textContent = [
     formatWhen(showtime.starts_at, zoneOf(showtime.theater)),
@@ -582,7 +588,29 @@ function renderLegend() {
     h("li", {}, swatch("cat-standard is-available is-selected"), "Your selection"),
     h("li", {}, swatch("is-held"), "Held by someone else"),
     h("li", {}, swatch("is-sold"), "Sold"),
+    h("li", {}, swatch("is-blocked"), "Blocked, not for sale"),
   );
+  // The access places and marks this hall has, each drawn as on the map.
+  const present = new Set(state.seats.flatMap((seat) => seat.features || []));
+  const featureSwatch = (feature) =>
+    h(
+      "span",
+      { class: `seat swatch cat-standard is-available has-${feature.replace("_", "-")}`, "aria-hidden": "true" },
+      FEATURES[feature].symbol ? h("span", { class: "seat-symbol" }, FEATURES[feature].symbol) : "",
+    );
+  $("legend-features").replaceChildren(
+    ...Object.keys(FEATURES)
+      .filter((feature) => present.has(feature))
+      .map((feature) =>
+        h(
+          "li",
+          { dataset: { feature } },
+          featureSwatch(feature),
+          h("span", { class: "legend-name" }, titleCase(FEATURES[feature].words)),
+        ),
+      ),
+  );
+  $("legend-features").hidden = !present.size;
   $("legend-categories").replaceChildren(
     ...[...categoriesWithPrices()].map(([category, price]) =>
       h(
@@ -683,6 +711,7 @@ async function bestAvailable() {
   const category = $("best-category").value;
   const query = new URLSearchParams({ count });
   if (category) query.set("category", category);
+  if ($("accessible-input").checked) query.set("accessible", "1");
   const button = $("best-button");
   button.disabled = true;
   try {
@@ -734,6 +763,7 @@ async function holdSeats() {
         showtime: state.showtime.id,
         tickets: lines.map((line) => ({ seat: line.seat.label, ticket_type: line.type })),
         ...(voucher ? { voucher } : {}),
+        ...($("accessible-input").checked ? { accessible: true } : {}),
       },
     });
     startCheckout(reservation);
@@ -758,6 +788,11 @@ async function holdFailed(error) {
       `Sorry, ${taken.length ? `seat ${which}` : which} ${verb} just taken by someone else. ` +
         "The seat map has been refreshed; please choose again.",
     );
+    return;
+  }
+  if (error.code === "seat_reserved_for_access") {
+    showNotice(accessWords(error));
+    if (!$("accessible-input").checked) $("accessible-input").focus();
     return;
   }
   if (error.code === "voucher_invalid") {
@@ -788,6 +823,41 @@ async function holdFailed(error) {
     await loadSeats();
   }
   handleCommonError(error, holdSeats);
+}
+
+/** The 409 `seat_reserved_for_access` in plain words: which seats, and what to do. */
+function accessWords(error) {
+  const refused = (error.details && error.details.seats) || [];
+  const byLabel = new Map(state.seats.map((seat) => [seat.label, seat]));
+  const has = (label, feature) => ((byLabel.get(label) || {}).features || []).includes(feature);
+  const wheelchair = refused.filter((label) => has(label, "wheelchair"));
+  const companion = refused.filter((label) => has(label, "companion"));
+  const release = error.details && error.details.release_at;
+  const until = release
+    ? ` until ${formatTime(release, zoneOf(state.showtime.theater))}`
+    : " until shortly before the start";
+  const parts = [];
+  const is = (labels) => (labels.length === 1 ? "is" : "are");
+  if (wheelchair.length) {
+    const what = wheelchair.length === 1 ? "a wheelchair space" : "wheelchair spaces";
+    parts.push(
+      `${listWords(wheelchair)} ${is(wheelchair)} ${what}, kept for wheelchair users${until}. ` +
+        `If you need one, tick "I need a wheelchair space" and hold again.`,
+    );
+  }
+  if (companion.length) {
+    const what = companion.length === 1 ? "a companion seat" : "companion seats";
+    const them = companion.length === 1 ? "it is" : "they are";
+    parts.push(
+      `${listWords(companion)} ${is(companion)} ${what}:${until} ${them} sold only together ` +
+        "with the wheelchair space beside it, in the same booking.",
+    );
+  }
+  if (!parts.length) {
+    const which = refused.length ? `${listWords(refused)}: ` : "";
+    parts.push(`${which}${error.message}`);
+  }
+  return parts.join(" ");
 }
 
 // --- 3. Checkout: the hold and its countdown -------------------------------------

@@ -1,6 +1,8 @@
 // The seat map, drawn to scale: every seat is the same size, each row is centred on
 // the screen's centre line (as the best-seats endpoint assumes), and a gap in the
-// seat numbers stays a gap. It is a keyboard grid with one tab stop: the arrow keys
+// seat numbers stays a gap, and so does an aisle (a seat's `aisle_after`: one seat
+// wide). Wheelchair spaces and companion seats carry their symbols, restricted-view
+// seats a corner mark, blocked seats are greyed. It is a keyboard grid with one tab stop: the arrow keys
 // move between seats, Home/End jump to the ends of a row, Space/Enter select.
 
 import { h, money, titleCase } from "./dom.js";
@@ -9,12 +11,30 @@ const STATUS_WORDS = {
   available: "available",
   held: "held by another customer",
   sold: "sold",
+  blocked: "blocked, not for sale",
 };
+
+/** What the map draws for each seat feature: symbol, class, words. */
+export const FEATURES = {
+  wheelchair: { symbol: "\u267F", words: "wheelchair space" },
+  companion: { symbol: "C", words: "companion seat" },
+  restricted_view: { symbol: null, words: "restricted view" },
+};
+
+export function seatFeatures(seat) {
+  return (seat.features || []).filter((feature) => feature in FEATURES);
+}
+
+/** A seat that cannot be chosen: not available, or with no price. */
+export function isUnavailable(seat) {
+  return seat.status !== "available" || seat.price === null;
+}
 
 export function seatLabelText(seat, selected, currency) {
   const state = selected ? "selected" : STATUS_WORDS[seat.status] || seat.status;
   const price = seat.price === null ? "no price" : money(seat.price, currency);
-  return `Row ${seat.row}, seat ${seat.number}, ${seat.category}, ${price}, ${state}`;
+  const features = seatFeatures(seat).map((feature) => `, ${FEATURES[feature].words}`);
+  return `Row ${seat.row}, seat ${seat.number}${features.join("")}, ${seat.category}, ${price}, ${state}`;
 }
 
 export class SeatMap {
@@ -49,8 +69,16 @@ export class SeatMap {
       if (last && last.row === seat.row) last.seats.push(seat);
       else rows.push({ row: seat.row, seats: [seat] });
     }
-    const widthOf = (row) =>
-      row.seats[row.seats.length - 1].number - row.seats[0].number + 1;
+    // Each seat's place in its row, in seats: its number, plus one per aisle before it.
+    const places = new Map();
+    for (const row of rows) {
+      let aisles = 0;
+      for (const seat of row.seats) {
+        places.set(seat.label, seat.number - row.seats[0].number + aisles);
+        if (seat.aisle_after && seat !== row.seats[row.seats.length - 1]) aisles += 1;
+      }
+    }
+    const widthOf = (row) => places.get(row.seats[row.seats.length - 1].label) + 1;
     this.width = Math.max(1, ...rows.map(widthOf));
 
     const map = h("div", {
@@ -63,7 +91,6 @@ export class SeatMap {
     rows.forEach((row, rowIndex) => {
       // Half-seat columns centre rows of any width on the same line.
       const offset = this.width - widthOf(row);
-      const first = row.seats[0].number;
       const gridRow = rowIndex + 1;
       const line = h("div", { class: "seat-row", role: "row", "aria-rowindex": gridRow });
       line.append(
@@ -76,25 +103,46 @@ export class SeatMap {
       );
       const cells = [];
       for (const seat of row.seats) {
-        const column = 2 + offset + 2 * (seat.number - first);
+        const column = 2 + offset + 2 * places.get(seat.label);
         const isSelected = selected.has(seat.label);
-        const blocked = seat.status !== "available" || seat.price === null;
+        const unavailable = isUnavailable(seat);
+        const features = seatFeatures(seat);
+        const symbol = features.map((feature) => FEATURES[feature].symbol).find(Boolean);
+        const classes = [
+          "seat",
+          `cat-${seat.category}`,
+          `is-${seat.status}`,
+          ...features.map((feature) => `has-${feature.replace("_", "-")}`),
+          seat.aisle_after ? "aisle-after" : "",
+          isSelected ? "is-selected" : "",
+        ];
         const button = h(
           "button",
           {
             type: "button",
-            class: `seat cat-${seat.category} is-${seat.status}${isSelected ? " is-selected" : ""}`,
+            class: classes.filter(Boolean).join(" "),
             "aria-label": seatLabelText(seat, isSelected, currency),
-            "aria-pressed": blocked ? undefined : String(isSelected),
-            "aria-disabled": blocked ? "true" : undefined,
-            title: `${seat.label} · ${titleCase(seat.category)} · ${
-              seat.price === null ? "no price" : money(seat.price, currency)
-            }`,
+            "aria-pressed": unavailable ? undefined : String(isSelected),
+            "aria-disabled": unavailable ? "true" : undefined,
+            title: [
+              seat.label,
+              ...features.map((feature) => titleCase(FEATURES[feature].words)),
+              titleCase(seat.category),
+              seat.price === null ? "no price" : money(seat.price, currency),
+              seat.status === "blocked" ? "not for sale" : "",
+            ]
+              .filter(Boolean)
+              .join(" · "),
             tabindex: "-1",
-            dataset: { label: seat.label, status: seat.status, category: seat.category },
+            dataset: {
+              label: seat.label,
+              status: seat.status,
+              category: seat.category,
+              features: features.join(" "),
+            },
             onclick: () => this.activate(seat),
           },
-          String(seat.number),
+          symbol ? h("span", { class: "seat-symbol", "aria-hidden": "true" }, symbol) : String(seat.number),
         );
         this.buttons.set(seat.label, button);
         cells.push({ seat, button, x: column + 1 });
@@ -177,7 +225,7 @@ export class SeatMap {
 
   activate(seat) {
     this.setTabStop(seat.label);
-    if (seat.status !== "available" || seat.price === null) {
+    if (isUnavailable(seat)) {
       this.onBlocked(seat);
       return;
     }
