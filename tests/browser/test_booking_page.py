@@ -616,3 +616,22 @@ def test_a_wheelchair_space_is_held_only_with_the_checkbox(new_page, api):
     seats = api.seats(showtime["id"])
     assert (seats["C9"], seats["C10"]) == ("held", "held")
     assert page.js_errors == []
+
+
+def test_best_available_with_the_checkbox_proposes_a_wheelchair_space(new_page, api):
+    showtime = small_hall_showtime(api)
+    page = new_page("/")
+    open_showtime(page, showtime)
+    page.select_option("#best-count", "2")
+    page.click("#best-button")  # without the checkbox: never an access place
+    expect(page.locator("button.seat.is-selected")).to_have_count(2)
+    expect(page.locator("button.seat.is-selected[data-features='']")).to_have_count(2)
+
+    page.get_by_label("I need a wheelchair space").check()
+    with page.expect_request(lambda r: "/best-seats/" in r.url) as sent:
+        page.click("#best-button")
+    assert "accessible=1" in sent.value.url
+    selected = page.locator("button.seat.is-selected")
+    expect(selected.and_(page.locator(".has-wheelchair"))).to_have_count(1)
+    expect(selected.and_(page.locator(".has-companion"))).to_have_count(1)
+    assert page.js_errors == []
