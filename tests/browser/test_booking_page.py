@@ -502,18 +502,15 @@ def centre_x(locator) -> float:
 
 def test_access_places_blocked_seats_aisles_and_their_legend_are_drawn(new_page, api):
     showtime = small_hall_showtime(api)
+    manager = api.token("manager", "manager-pass-2026")
+    block = api.call(
+        "POST",
+        f"/api/showtimes/{showtime['id']}/blocks/",
+        token=manager,
+        body={"seats": ["C5"], "reason": "broken"},
+        expect=201,
+    )
     page = new_page("/")
-    # Blocks arrive with another change: the page already greys a blocked seat.
-    seats_url = f"**/api/showtimes/{showtime['id']}/seats/"
-
-    def block_c5(route):
-        seats = route.fetch().json()
-        for entry in seats:
-            if entry["label"] == "C5":
-                entry["status"] = "blocked"
-        route.fulfill(json=seats)
-
-    page.route(seats_url, block_c5)
     open_showtime(page, showtime)
 
     features = page.locator("#legend-features")
@@ -560,6 +557,12 @@ def test_access_places_blocked_seats_aisles_and_their_legend_are_drawn(new_page,
         centre_x(seat(page, "B3")), abs=1
     )
     screenshot(page, "13-access-places-blocked-aisles")
+    api.call(
+        "DELETE",
+        f"/api/showtimes/{showtime['id']}/blocks/{block['id']}/",
+        token=manager,
+        expect=204,
+    )
     assert page.js_errors == []
 
 
