@@ -22,17 +22,20 @@ from .services.seats import clean_labels
 
 
 class SeatLabelsField(serializers.ListField):
+    """Seat labels by the one booking rule (``seats.clean_labels``), as a field."""
+
     child = serializers.CharField(max_length=10, trim_whitespace=True)
 
-    def __init__(self, **kwargs):
+    def __init__(self, *, limit: int | None = None, **kwargs):
         kwargs.setdefault("allow_empty", False)
+        self.limit = limit
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
-        try:  # the group limit here; validate() applies a customer's
-            return clean_labels(
-                super().to_internal_value(data), limit=settings.GROUP_BOOKING_MAX
-            )
+        # Holds: the group limit here; validate() applies a customer's.
+        limit = self.limit if self.limit is not None else settings.GROUP_BOOKING_MAX
+        try:
+            return clean_labels(super().to_internal_value(data), limit=limit)
         except InvalidSeatSelection as exc:  # the booking rule, as a field error
             raise serializers.ValidationError(exc.message) from exc
 
@@ -359,28 +362,10 @@ class SeatMapEntrySerializer(serializers.Serializer):
 MAX_BLOCK_SEATS = 1000
 
 
-class BlockSeatLabelsField(serializers.ListField):
-    """Seat labels to block: trimmed, upper case, at least one, each once."""
-
-    child = serializers.CharField(max_length=10, trim_whitespace=True)
-
-    def __init__(self, **kwargs):
-        kwargs.setdefault("allow_empty", False)
-        kwargs.setdefault("max_length", MAX_BLOCK_SEATS)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data):
-        labels = [label.upper() for label in super().to_internal_value(data)]
-        repeated = sorted({label for label in labels if labels.count(label) > 1})
-        if repeated:
-            raise serializers.ValidationError(
-                f"Each seat may be named once; repeated: {', '.join(repeated)}."
-            )
-        return labels
-
-
 class SeatBlockCreateSerializer(serializers.Serializer):
-    seats = BlockSeatLabelsField(help_text='Seat labels, e.g. ["F7", "F8"]')
+    seats = SeatLabelsField(
+        limit=MAX_BLOCK_SEATS, help_text='Seat labels, e.g. ["F7", "F8"]'
+    )
     reason = serializers.ChoiceField(
         choices=SeatBlock._meta.get_field("reason").choices
     )

@@ -69,9 +69,7 @@ def clean_labels(labels: list[str], *, limit: int | None = None) -> list[str]:
         raise InvalidSeatSelection("Choose at least one seat.")
     limit = limit if limit is not None else settings.RESERVATION_MAX_SEATS
     if len(labels) > limit:
-        raise InvalidSeatSelection(
-            f"At most {limit} seats per reservation.", max_seats=limit
-        )
+        raise InvalidSeatSelection(f"At most {limit} seats at once.", max_seats=limit)
     repeated = sorted({label for label in labels if labels.count(label) > 1})
     if repeated:
         raise InvalidSeatSelection(
