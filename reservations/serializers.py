@@ -364,7 +364,9 @@ MAX_BLOCK_SEATS = 1000
 
 class SeatBlockCreateSerializer(serializers.Serializer):
     seats = SeatLabelsField(
-        limit=MAX_BLOCK_SEATS, help_text='Seat labels, e.g. ["F7", "F8"]'
+        limit=MAX_BLOCK_SEATS,
+        max_length=MAX_BLOCK_SEATS,
+        help_text='Seat labels, e.g. ["F7", "F8"]',
     )
     reason = serializers.ChoiceField(
         choices=SeatBlock._meta.get_field("reason").choices
