@@ -230,25 +230,36 @@ class SeatMapView(APIView):
         return response
 
 
-class ShowtimeBlockListView(generics.ListAPIView):
-    """A showtime's active seat blocks; POST blocks seats on it."""
+class _SeatBlockListView(generics.ListAPIView):
+    """The active seat blocks of one showtime or one screen (``owner``)."""
 
     permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
     serializer_class = SeatBlockSerializer
     filter_backends: list = []
+    owner: type[Showtime] | type[Screen]
+    owner_field: str  # "showtime_id" or "screen_id"
 
     def get_queryset(self):
-        return selectors.list_seat_blocks(showtime_id=self.kwargs["pk"])
+        return selectors.list_seat_blocks(**{self.owner_field: self.kwargs["pk"]})
+
+    def get_owner(self):
+        return get_object_or_404(self.owner.objects.only("pk"), pk=self.kwargs["pk"])
 
     def list(self, request, *args, **kwargs):
-        get_object_or_404(Showtime.objects.only("pk"), pk=kwargs["pk"])
+        self.get_owner()  # an unknown showtime or screen is a 404, not an empty page
         return super().list(request, *args, **kwargs)
+
+
+class ShowtimeBlockListView(_SeatBlockListView):
+    """A showtime's active seat blocks; POST blocks seats on it."""
+
+    owner, owner_field = Showtime, "showtime_id"
 
     @extend_schema(
         request=SeatBlockCreateSerializer, responses={201: SeatBlockSerializer}
     )
     def post(self, request, pk: int):
-        showtime = get_object_or_404(Showtime.objects.only("pk"), pk=pk)
+        showtime = self.get_owner()
         data = SeatBlockCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         block = services.block_seats(
@@ -258,45 +269,21 @@ class ShowtimeBlockListView(generics.ListAPIView):
             note=data.validated_data.get("note", ""),
             actor=request.user,
         )
-        fresh = selectors.list_seat_blocks(showtime_id=pk).get(pk=block.pk)
+        fresh = self.get_queryset().get(pk=block.pk)
         return Response(SeatBlockSerializer(fresh).data, status=status.HTTP_201_CREATED)
 
 
-class ShowtimeBlockDetailView(generics.GenericAPIView):
-    """DELETE puts a showtime block's seats back on sale."""
-
-    permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
-    serializer_class = SeatBlockSerializer
-
-    @extend_schema(responses={204: None})
-    def delete(self, request, pk: int, block_id: int):
-        block = get_object_or_404(
-            selectors.list_seat_blocks(showtime_id=pk), pk=block_id
-        )
-        services.remove_block(block=block, actor=request.user)
-        return Response(status=status.HTTP_204_NO_CONTENT)
-
-
-class ScreenBlockListView(generics.ListAPIView):
+class ScreenBlockListView(_SeatBlockListView):
     """A screen's active seat blocks; POST blocks seats on all its showtimes."""
 
-    permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
-    serializer_class = SeatBlockSerializer
-    filter_backends: list = []
-
-    def get_queryset(self):
-        return selectors.list_seat_blocks(screen_id=self.kwargs["pk"])
-
-    def list(self, request, *args, **kwargs):
-        get_object_or_404(Screen.objects.only("pk"), pk=kwargs["pk"])
-        return super().list(request, *args, **kwargs)
+    owner, owner_field = Screen, "screen_id"
 
     @extend_schema(
         request=ScreenBlockCreateSerializer,
         responses={201: ScreenBlockResultSerializer},
     )
     def post(self, request, pk: int):
-        screen = get_object_or_404(Screen.objects.only("pk"), pk=pk)
+        screen = self.get_owner()
         data = ScreenBlockCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         result = services.block_screen_seats(
@@ -307,7 +294,7 @@ class ScreenBlockListView(generics.ListAPIView):
             until=data.validated_data.get("until"),
             actor=request.user,
         )
-        fresh = selectors.list_seat_blocks(screen_id=pk).get(pk=result.block.pk)
+        fresh = self.get_queryset().get(pk=result.block.pk)
         body = {
             **SeatBlockSerializer(fresh).data,
             "blocked": result.blocked,
@@ -316,14 +303,33 @@ class ScreenBlockListView(generics.ListAPIView):
         return Response(body, status=status.HTTP_201_CREATED)
 
 
-class ScreenBlockDetailView(generics.GenericAPIView):
-    """DELETE puts a screen block's seats back on sale on every showtime."""
+class _SeatBlockDetailView(generics.GenericAPIView):
+    """DELETE puts a block's seats back on sale (the row stays as the record)."""
 
     permission_classes = [permissions.IsAuthenticated, CanBlockSeats]
     serializer_class = SeatBlockSerializer
+    owner_field: str
+
+    @staticmethod
+    def remove(*, block, actor) -> None:
+        raise NotImplementedError
 
     @extend_schema(responses={204: None})
     def delete(self, request, pk: int, block_id: int):
-        block = get_object_or_404(selectors.list_seat_blocks(screen_id=pk), pk=block_id)
-        services.remove_screen_block(block=block, actor=request.user)
+        blocks = selectors.list_seat_blocks(**{self.owner_field: pk})
+        self.remove(block=get_object_or_404(blocks, pk=block_id), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ShowtimeBlockDetailView(_SeatBlockDetailView):
+    """DELETE puts a showtime block's seats back on sale."""
+
+    owner_field = "showtime_id"
+    remove = staticmethod(services.remove_block)
+
+
+class ScreenBlockDetailView(_SeatBlockDetailView):
+    """DELETE puts a screen block's seats back on sale on every showtime."""
+
+    owner_field = "screen_id"
+    remove = staticmethod(services.remove_screen_block)
