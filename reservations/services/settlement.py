@@ -145,6 +145,9 @@ def _upsert_payment(
             "failure_code": result.failure_code,
         },
     )
+    if not created and payment.reservation_id not in (reservation.pk, None):
+        # a provider id is one payment: never let it settle another reservation
+        raise IntegrityError(f"{provider} payment {result.provider_id} is not yours")
     if not created and payment.status != PaymentStatus.SUCCEEDED:
         payment.status, payment.failure_code = result.status, result.failure_code
         payment.save(update_fields=["status", "failure_code", "updated_at"])
