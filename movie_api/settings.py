@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "pricing",
     "showtimes",
     "reservations",
+    "payments",
     "tickets",
     "reports",
     "web",
@@ -305,6 +306,8 @@ SPECTACULAR_SETTINGS = {
         "ShowtimeFormatEnum": "showtimes.models.ShowtimeFormat",
         "SeatBlockReasonEnum": "reservations.models.BlockReason",
         "SkippedSeatsReasonEnum": ["held", "sold"],
+        "PaymentStatusEnum": "payments.models.PaymentStatus",
+        "PaymentPendingStatusEnum": ["payment_pending"],
     },
 }
 
@@ -331,6 +334,18 @@ CANCELLATION_CUTOFF_MINUTES = env_int("CANCELLATION_CUTOFF_MINUTES", 60)
 CANCELLATION_POLICY = env_cancellation_policy("CANCELLATION_POLICY")
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "reservations.payments.TestGateway")
+# Payments (payments app): "test" charges through PAYMENT_GATEWAY and moves no money;
+# "stripe" takes real money with PaymentIntents and signed webhooks (README).
+PAYMENT_PROVIDER = env_choice("PAYMENT_PROVIDER", "test", {"test", "stripe"})
+PAYMENT_HOLD_EXTENSION_SECONDS = env_int("PAYMENT_HOLD_EXTENSION_SECONDS", 300)
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+STRIPE_API_BASE = env_str("STRIPE_API_BASE")
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 10)
+if PAYMENT_PROVIDER == "stripe" and not (STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET):
+    raise ImproperlyConfigured(
+        "PAYMENT_PROVIDER=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"
+    )
 
 # --- Background work (Django's Tasks API, the django-tasks backport) --------------
 # "database": a queue table in DATABASE_URL's database, run by `manage.py db_worker`;

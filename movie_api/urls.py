@@ -21,6 +21,7 @@ urlpatterns = [
     path("api/", include("movies.urls")),
     path("api/", include("theaters.urls")),
     path("api/", include("reservations.urls")),
+    path("api/", include("payments.urls")),
     path("api/", include("showtimes.urls")),
     path("api/", include("pricing.urls")),
     path("api/", include("tickets.urls")),

@@ -20,6 +20,8 @@ class ReservationStatus(models.TextChoices):
     CONFIRMED = "confirmed", "Confirmed"
     CANCELLED = "cancelled", "Cancelled"
     EXPIRED = "expired", "Expired"
+    # paid after its hold lapsed and its seats were sold meanwhile: money given back
+    REFUNDED = "refunded", "Refunded"
 
 
 def live_reservations_q(now=None) -> Q:

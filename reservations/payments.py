@@ -1,4 +1,4 @@
-"""Payment gateway interface; the one in use is chosen by settings.PAYMENT_GATEWAY."""
+"""The test provider's payment gateway (settings.PAYMENT_GATEWAY; payments.providers.TestProvider)."""
 
 from __future__ import annotations
 

@@ -184,7 +184,20 @@ class CompSerializer(serializers.Serializer):
 
 class PurchaseSerializer(serializers.Serializer):
     payment_token = serializers.CharField(
-        required=False, allow_blank=True, max_length=255, default=None, allow_null=True
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        default=None,
+        allow_null=True,
+        help_text="The test provider's token (tok_declined is declined)",
+    )
+    payment_method = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=255,
+        default=None,
+        allow_null=True,
+        help_text="A Stripe PaymentMethod id (pm_...): pay and confirm at once",
     )
 
 

@@ -11,6 +11,8 @@ from rest_framework.views import APIView
 
 from movie_api.permissions import can_see_all_reservations
 from movie_api.throttling import HoldThrottle
+from payments import selectors as payment_selectors
+from payments.serializers import PaymentPendingSerializer, PaymentSerializer
 from showtimes.models import Showtime
 from theaters.models import Screen
 
@@ -76,6 +78,7 @@ class ReservationViewSet(
         "comp",
         "cancel_seats",
         "refund",
+        "payments",
     }
 
     def get_queryset(self):
@@ -150,7 +153,7 @@ class ReservationViewSet(
 
     @extend_schema(
         request=PurchaseSerializer,
-        responses={200: ReservationSerializer},
+        responses={200: ReservationSerializer, 202: PaymentPendingSerializer},
         parameters=[IDEMPOTENCY_PARAM],
     )
     @action(detail=True, methods=["post"])
@@ -159,12 +162,31 @@ class ReservationViewSet(
         reservation = self.get_object()
         data = PurchaseSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        reservation = services.purchase_reservation(
+        result = services.purchase_reservation(
             reservation=reservation,
             payment_token=data.validated_data.get("payment_token"),
+            payment_method=data.validated_data.get("payment_method"),
             actor=request.user,
         )
-        return Response(self._fresh(reservation))
+        if isinstance(result, services.PaymentPending):
+            body = {
+                "status": "payment_pending",
+                "client_secret": result.client_secret,
+                "payment_intent": result.payment.provider_id,
+            }
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(self._fresh(result))
+
+    @extend_schema(responses={200: PaymentSerializer(many=True)})
+    @action(detail=True, methods=["get"], filter_backends=[], pagination_class=None)
+    def payments(self, request, pk=None):
+        """The reservation's payments with their refunds, oldest first (read-only)."""
+        reservation = self.get_object()
+        return Response(
+            PaymentSerializer(
+                payment_selectors.list_payments(reservation=reservation), many=True
+            ).data
+        )
 
     @extend_schema(request=SwapSerializer, responses={200: ReservationSerializer})
     @action(detail=True, methods=["post"], url_path="swap-seats")

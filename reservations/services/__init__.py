@@ -67,10 +67,12 @@ transaction, so a change and its record commit or roll back together. A deadlock
 serialization failure on PostgreSQL is retried once
 (``retry_once_on_transaction_conflict``) by the functions that own a transaction.
 
-Payment gateways are called *outside* the lock (a slow gateway must not stall every
-booking of a showtime); see ``purchase``. Refunds go through
-``refunds.refund_payment`` after the deciding transaction committed; see
-``cancellation``.
+Payment providers are called *outside* the lock (a slow provider must not stall
+every booking of a showtime); see ``purchase`` and ``settlement``. Refunds go
+through ``refunds.refund_payment`` after the deciding transaction committed; see
+``cancellation``. Settling a payment locks its ``Payment`` row after the showtime,
+and a refund locks the payment row last, so the order showtime -> payment never
+inverts.
 """
 
 from .audit import record_check_in
@@ -89,6 +91,7 @@ from .expiry import (
 )
 from .holds import KEEP, change_seats, create_reservation, expire_holds
 from .purchase import purchase_reservation
+from .refunds import refund_payment
 from .seats import (
     CODE_ALPHABET,
     clean_labels,
@@ -97,11 +100,13 @@ from .seats import (
     generate_ticket_code,
     hold_deadline,
 )
+from .settlement import PaymentPending
 from .swaps import swap_seats
 
 __all__ = [
     "CODE_ALPHABET",
     "KEEP",
+    "PaymentPending",
     "block_screen_seats",
     "block_seats",
     "cancel_holds_of_cancelled_showtime",
@@ -120,6 +125,7 @@ __all__ = [
     "purchase_reservation",
     "record_check_in",
     "refund_in_full",
+    "refund_payment",
     "release_expired_holds",
     "remove_block",
     "remove_screen_block",

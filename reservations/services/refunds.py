@@ -1,15 +1,31 @@
-"""Money going back to a customer: every refund of a purchase goes through here."""
+"""Every refund of the booking services goes through here, to the payment's provider.
+
+A refund is first recorded as a pending ``Refund`` row (the payment row locked, so
+two refunds of one payment queue and the sum never exceeds what was paid), with an
+idempotency key of its own; then the provider is asked, outside any transaction.
+If the provider does not answer, the row stays pending and ``reconcile_payments``
+asks again with the same key, so a refund retried after a timeout refunds once.
+"""
 
 from __future__ import annotations
 
+import logging
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from django.db import transaction
+from django.db.models import Sum
+
+from payments.exceptions import PaymentProviderUnavailable
+from payments.models import Payment, PaymentStatus, Refund, RefundStatus
+from payments.providers import get_provider
+
 from ..models import Reservation
-from ..payments import get_gateway
 
 if TYPE_CHECKING:
     from accounts.models import User
+
+logger = logging.getLogger(__name__)
 
 
 def refund_payment(
@@ -19,15 +35,85 @@ def refund_payment(
     reason: str,
     actor: User | None = None,
 ) -> Decimal:
-    """Refund ``amount`` of what ``reservation`` paid; returns the amount refunded.
+    """Give ``amount`` of the reservation's purchase back; returns what is refunded.
 
-    Call it after the transaction that recorded the refund committed
-    (``transaction.on_commit``), outside the showtime lock: a slow gateway must not
-    stall every booking of the showtime, and no money goes back for a change that
-    was rolled back. ``reason`` and ``actor`` say why and who, for the provider's
-    records (this gateway keeps none; the audit trail has them).
+    The purchase is the succeeded payment the reservation was confirmed with. The
+    amount is capped at what is left of it (never more than was paid in all).
+    Inside a transaction the provider is asked once it commits; a provider that
+    does not answer leaves the refund pending for ``reconcile_payments``.
     """
-    if amount <= 0:
+    payment = (
+        Payment.objects.filter(
+            reservation=reservation,
+            status=PaymentStatus.SUCCEEDED,
+            provider_id=reservation.payment_reference,
+        ).first()
+        if reservation.payment_reference
+        else None
+    )
+    if payment is None or amount <= 0:
         return Decimal("0.00")
-    get_gateway().refund(reference=reservation.payment_reference, amount=amount)
-    return amount
+    with transaction.atomic():
+        refund = prepare_refund(payment, amount, reason=reason)
+        if refund is None:
+            return Decimal("0.00")
+        transaction.on_commit(lambda: send_quietly(refund))
+    return refund.amount
+
+
+def refund_of(payment: Payment, amount: Decimal, *, reason: str) -> Refund | None:
+    """Outside any transaction: record a refund of (at most) ``amount`` on
+    ``payment``, then send it (see module)."""
+    with transaction.atomic():
+        refund = prepare_refund(payment, amount, reason=reason)
+    if refund is not None:
+        send_quietly(refund)
+    return refund
+
+
+def prepare_refund(payment: Payment, amount: Decimal, *, reason: str) -> Refund | None:
+    """In the caller's transaction: lock the payment, cap the amount, add the row."""
+    payment = Payment.objects.select_for_update().get(pk=payment.pk)
+    taken = payment.refunds.exclude(status=RefundStatus.FAILED).aggregate(
+        total=Sum("amount")
+    )["total"] or Decimal("0.00")
+    amount = min(amount, payment.amount - taken)
+    if amount <= 0:
+        return None
+    count = payment.refunds.count()
+    return Refund.objects.create(
+        payment=payment,
+        amount=amount,
+        reason=reason[:200],
+        idempotency_key=f"refund-{payment.provider}-{payment.provider_id}-{count + 1}",
+    )
+
+
+def send_refund(refund: Refund) -> Refund:
+    """Ask the provider for a pending refund (again); the key makes it happen once.
+
+    Raises ``PaymentProviderUnavailable`` if the provider did not answer (the row
+    stays pending).
+    """
+    payment = refund.payment
+    result = get_provider(payment.provider).refund(
+        payment_id=payment.provider_id,
+        amount=refund.amount,
+        currency=payment.currency,
+        idempotency_key=refund.idempotency_key,
+    )
+    Refund.objects.filter(pk=refund.pk).update(
+        provider_id=result.provider_id, status=result.status
+    )
+    refund.refresh_from_db()
+    return refund
+
+
+def send_quietly(refund: Refund) -> None:
+    try:
+        send_refund(refund)
+    except PaymentProviderUnavailable:
+        logger.warning(
+            "refund %s pending: provider unavailable; reconcile_payments retries it",
+            refund.idempotency_key,
+        )

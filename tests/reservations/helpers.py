@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from reservations.models import ReservedSeat
 from reservations.payments import Charge, PaymentGateway
 
 GATEWAY_PATH = "tests.reservations.helpers.RecordingGateway"
+_references = itertools.count(1)
 
 
 class RecordingGateway(PaymentGateway):
@@ -51,7 +53,8 @@ class RecordingGateway(PaymentGateway):
                 cls.declined += 1
             raise PaymentDeclined(decline_code="card_declined")
         with cls.lock:
-            result = Charge(reference=f"rec_{len(cls.charges) + 1}", amount=amount)
+            # unique across resets too: a provider never reuses a payment's id
+            result = Charge(reference=f"rec_{next(_references)}", amount=amount)
             cls.charges.append(result)
         if cls.on_charge is not None:
             cls.on_charge(result)

@@ -201,6 +201,9 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("POST",   "/api/reservations/{pk}/purchase/"): Row(401, 200, 404, 403, 200, obj="held", body=lambda w, u: {}),
     ("POST",   "/api/reservations/{pk}/comp/"):     Row(401, 403, 403, 200, 200, obj="held", body=lambda w, u: {"reason": "goodwill"}),
     ("GET",    "/api/reservations/{pk}/history/"):  Row(401, 200, 404, 200, 200, obj="held"),
+    ("GET",    "/api/reservations/{pk}/payments/"): Row(401, 200, 404, 200, 200, obj="confirmed"),
+    # Stripe's callback: no JWT, the signature is the credential (none here: 400)
+    ("POST",   "/api/payments/stripe/webhook/"):    Row(400, 400, 400, 400, 400, body=lambda w, u: {}),
     ("POST",   "/api/reservations/{pk}/swap-seats/"): Row(401, 200, 404, 403, 200, obj="confirmed", body=lambda w, u: {"from": ["A2"], "to": ["A4"]}),
     ("POST",   "/api/reservations/{pk}/cancel-seats/"): Row(401, 200, 404, 403, 200, obj="confirmed", body=lambda w, u: {"seats": ["A2"]}),
     ("POST",   "/api/reservations/{pk}/refund/"):   Row(401, 403, 403, 200, 200, obj="confirmed", body=lambda w, u: {"reason": "goodwill"}),
