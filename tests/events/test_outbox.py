@@ -16,10 +16,12 @@ pytestmark = pytest.mark.django_db
 def test_a_published_event_is_dispatched_once_its_transaction_commits(
     recorder, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with transaction.atomic():
-            event = services.publish("showtime.cancelled", {"showtime_id": 7})
-            assert recorder.calls == []  # not before the commit
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        transaction.atomic(),
+    ):
+        event = services.publish("showtime.cancelled", {"showtime_id": 7})
+        assert recorder.calls == []  # not before the commit
 
     assert len(callbacks) == 1
     assert recorder.calls == [("showtime.cancelled", str(event.id), {"showtime_id": 7})]
@@ -32,10 +34,16 @@ def test_a_published_event_is_dispatched_once_its_transaction_commits(
 def test_a_rolled_back_change_leaves_no_event_and_enqueues_nothing(
     recorder, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True) as callbacks:
-        with pytest.raises(ZeroDivisionError), transaction.atomic():
+    def change_that_fails():
+        with transaction.atomic():
             services.publish("showtime.cancelled", {"showtime_id": 7})
-            1 / 0  # noqa: B018 - the change fails after publishing
+            raise ZeroDivisionError  # the change fails after publishing
+
+    with (
+        django_capture_on_commit_callbacks(execute=True) as callbacks,
+        pytest.raises(ZeroDivisionError),
+    ):
+        change_that_fails()
 
     assert callbacks == []
     assert not Event.objects.exists()
@@ -136,7 +144,8 @@ def test_the_sweep_enqueues_events_left_behind_and_only_those(recorder):
     assert left.dispatched_at is not None
     for event in (young, done, given_up):
         event.refresh_from_db()
-    assert young.dispatched_at is None and given_up.dispatched_at is None
+    assert young.dispatched_at is None
+    assert given_up.dispatched_at is None
     assert services.sweep_outbox(now=now) == 0
 
 
