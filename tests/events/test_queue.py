@@ -110,7 +110,9 @@ def test_run_periodic_once_enqueues_the_named_job(
 
 
 def test_run_periodic_refuses_an_unknown_job():
-    with pytest.raises(CommandError, match=r"Unknown job.*nightly.*known: expire_holds"):
+    with pytest.raises(
+        CommandError, match=r"Unknown job.*nightly.*known: expire_holds"
+    ):
         call_command("run_periodic", "--once", "--job", "nightly")
 
 
