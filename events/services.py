@@ -160,3 +160,28 @@ def sweep_outbox(*, now: datetime | None = None, limit: int = 1000) -> int:
     for event_id in ids:
         enqueue_dispatch(event_id)
     return len(ids)
+
+
+# Dispatched events (with their webhook deliveries and attempts) are kept this long,
+# finished task results of the database queue this long.
+EVENT_RETENTION = timedelta(days=30)
+TASK_RESULT_RETENTION = timedelta(days=7)
+
+
+def prune(*, now: datetime | None = None) -> dict[str, int]:
+    """Delete old dispatched events and old finished task results; returns the counts.
+
+    Undispatched events are kept whatever their age (they are still owed).
+    """
+    from django_tasks_db.models import DBTaskResult
+
+    now = now or timezone.now()
+    events, _ = Event.objects.filter(
+        dispatched_at__isnull=False, created__lt=now - EVENT_RETENTION
+    ).delete()
+    results, _ = (
+        DBTaskResult.objects.finished()
+        .filter(finished_at__lt=now - TASK_RESULT_RETENTION)
+        .delete()
+    )
+    return {"events": events, "task_results": results}

@@ -19,4 +19,11 @@ def sweep_outbox() -> int:
     return services.sweep_outbox()
 
 
+@task()
+def prune_events() -> dict[str, int]:
+    """Delete old dispatched events and old task results (``services.prune``)."""
+    return services.prune()
+
+
 register_periodic(sweep_outbox, every=60, name="outbox_sweep")
+register_periodic(prune_events, every=24 * 3600, name="prune_events")

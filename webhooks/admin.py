@@ -7,8 +7,14 @@ from .models import Delivery, DeliveryAttempt, Endpoint
 
 @admin.register(Endpoint)
 class EndpointAdmin(admin.ModelAdmin):
+    """Endpoints are created through the API, which shows the new secret once."""
+
     list_display = ["url", "active", "failing_since", "disabled_reason"]
     exclude = ["secret"]
+    readonly_fields = ["failing_since", "disabled_reason"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
 
 @admin.register(Delivery)

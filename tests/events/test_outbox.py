@@ -28,7 +28,7 @@ def test_a_published_event_is_dispatched_once_its_transaction_commits(
     event.refresh_from_db()
     assert event.dispatched_at is not None
     assert event.attempts == 1
-    assert event.handled == [recorder.name]
+    assert set(event.handled) == {recorder.name, "webhooks"}  # every subscriber took it
 
 
 def test_a_rolled_back_change_leaves_no_event_and_enqueues_nothing(
@@ -153,3 +153,35 @@ def test_the_sweep_is_a_registered_periodic_job():
     job = periodic_jobs()["outbox_sweep"]
     assert job.every == timedelta(seconds=60)
     assert job.task.module_path == "events.tasks.sweep_outbox"
+
+
+def test_prune_deletes_old_dispatched_events_and_finished_task_results(settings):
+    from django_tasks_db.models import DBTaskResult
+
+    from events.tasks import dispatch_event
+
+    now = timezone.now()
+    old = now - services.EVENT_RETENTION - timedelta(minutes=1)
+    gone = Event.objects.create(type="a.b", created=old, dispatched_at=old)
+    owed = Event.objects.create(type="a.b", created=old)
+    recent = Event.objects.create(type="a.b", created=now, dispatched_at=now)
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    finished_long_ago = dispatch_event.enqueue("x").id
+    finished_recently = dispatch_event.enqueue("y").id
+    waiting = dispatch_event.enqueue("z").id
+    DBTaskResult.objects.filter(pk=finished_long_ago).update(
+        status="SUCCESSFUL",
+        finished_at=now - services.TASK_RESULT_RETENTION - timedelta(1),
+    )
+    DBTaskResult.objects.filter(pk=finished_recently).update(
+        status="SUCCESSFUL", finished_at=now
+    )
+
+    assert services.prune(now=now) == {"events": 1, "task_results": 1}
+
+    assert set(Event.objects.values_list("pk", flat=True)) == {owed.pk, recent.pk}
+    assert not Event.objects.filter(pk=gone.pk).exists()
+    assert {str(pk) for pk in DBTaskResult.objects.values_list("pk", flat=True)} == {
+        finished_recently,
+        waiting,
+    }

@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework import status
 
 from events.models import Event
-from webhooks import services
+from webhooks import destinations, services
 from webhooks.models import Delivery, DeliveryAttempt, Endpoint
 
 pytestmark = pytest.mark.django_db
@@ -123,7 +123,12 @@ REFUSED = [
     "http://[fd00:ec2::254]/",  # AWS metadata over IPv6 (unique-local)
     "http://[fe80::1]/",
     "http://[::ffff:127.0.0.1]/",  # IPv4-mapped loopback
+    "http://[::]/",
 ]
+
+# Other spellings of 127.0.0.1: the URL field refuses them already, and the resolver
+# (which would read them as loopback) refuses them at delivery.
+ODD_LOOPBACK = ["http://2130706433/", "http://0x7f.1/", "http://127.1/"]
 
 
 @pytest.mark.parametrize("url", REFUSED)
@@ -134,6 +139,16 @@ def test_private_destinations_are_refused_on_create(staff_client, url):
     message = answer.json()["error"]["fields"]["url"][0]
     assert "public addresses" in message
     assert not Endpoint.objects.exists()
+
+
+@pytest.mark.parametrize("url", ODD_LOOPBACK)
+def test_odd_spellings_of_loopback_are_refused(staff_client, url):
+    answer = staff_client.post(LIST, {**VALID, "url": url}, format="json")
+    assert answer.status_code == status.HTTP_400_BAD_REQUEST
+    assert "url" in answer.json()["error"]["fields"]
+
+    with pytest.raises(destinations.DestinationRefused, match="a loopback address"):
+        destinations.resolve(url, allow_private=False)
 
 
 def test_a_private_destination_is_refused_on_update_too(staff_client, public_endpoint):
