@@ -25,7 +25,9 @@ def test_concurrent_dispatches_of_one_event_call_each_subscriber_once():
     try:
         event = services.publish("reservation.held", {"reservation_id": 1})
         calls.clear()  # publishing outside a transaction dispatched it at once
-        Event.objects.filter(pk=event.pk).update(dispatched_at=None, handled=[], attempts=0)
+        Event.objects.filter(pk=event.pk).update(
+            dispatched_at=None, handled=[], attempts=0
+        )
 
         results = run_in_threads(4, lambda _i: services.dispatch(event.pk))
     finally:

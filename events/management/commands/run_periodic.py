@@ -38,7 +38,8 @@ class Command(BaseCommand):
             help="Seconds between checks for due jobs (default 1).",
         )
 
-    def handle(self, *args, once, job, list, tick, **options):
+    def handle(self, *args, once, job, list, tick, verbosity, **options):
+        self.verbosity = verbosity
         jobs = periodic_jobs()
         unknown = sorted(set(job) - set(jobs))
         if unknown:
@@ -60,13 +61,14 @@ class Command(BaseCommand):
             return
         self._loop(jobs, tick)
 
-    def _enqueue(self, name, periodic) -> None:
+    def _enqueue(self, name, periodic, *, say: bool = True) -> None:
         try:
             periodic.task.enqueue()
         except Exception as exc:
             self.stderr.write(f"run_periodic: could not enqueue {name}: {exc!r}")
         else:
-            self.stdout.write(f"run_periodic: enqueued {name}")
+            if say:
+                self.stdout.write(f"run_periodic: enqueued {name}")
 
     def _loop(self, jobs, tick) -> None:
         stopping = []
@@ -80,6 +82,7 @@ class Command(BaseCommand):
             now = timezone.now()
             for name, periodic in jobs.items():
                 if due[name] <= now:
-                    self._enqueue(name, periodic)
+                    # every tick's line only with -v 2: make run's log stays readable
+                    self._enqueue(name, periodic, say=self.verbosity > 1)
                     due[name] = now + periodic.every
             time.sleep(tick)
