@@ -44,6 +44,8 @@ ROLE_ONLY_PATHS = {
     "/api/showtimes/{pk}/blocks/{block_id}/",
     "/api/screens/{pk}/seat-blocks/",
     "/api/screens/{pk}/seat-blocks/{block_id}/",
+    "/api/webhooks/{pk}/",
+    "/api/webhooks/{pk}/deliveries/",
 }
 
 # Which of the owner's objects fills the path, by its first segment after /api/.

@@ -100,6 +100,10 @@ def _voucher(w, user):
     return {"code": "SPRING", "kind": "amount", "value": "2.00", "max_uses": 10}
 
 
+def _webhook(w, user):
+    return {"url": "http://93.184.216.34/crm", "events": ["reservation.cancelled"]}
+
+
 def _refresh_of(user):
     return str(RefreshToken.for_user(user))
 
@@ -211,6 +215,14 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("POST",   "/api/check-in/"):                   Row(401, 403, 403, 200, 200, body=lambda w, u: {"code": w.ticket.code}),
     # reports: catalogue managers and staff
     ("GET",    "/api/reports/sales/"):              Row(401, 403, 200, 403, 200, query={"from": "2030-01-01", "to": "2030-01-31"}),
+    # outbound webhooks: staff only
+    ("GET",    "/api/webhooks/"):                   Row(401, 403, 403, 403, 200),
+    ("POST",   "/api/webhooks/"):                   Row(401, 403, 403, 403, 201, body=_webhook),
+    ("GET",    "/api/webhooks/{pk}/"):              Row(401, 403, 403, 403, 200, obj="webhook"),
+    ("PUT",    "/api/webhooks/{pk}/"):              Row(401, 403, 403, 403, 200, obj="webhook", body=_webhook),
+    ("PATCH",  "/api/webhooks/{pk}/"):              Row(401, 403, 403, 403, 200, obj="webhook", body=lambda w, u: {"active": False}),
+    ("DELETE", "/api/webhooks/{pk}/"):              Row(401, 403, 403, 403, 204, obj="webhook"),
+    ("GET",    "/api/webhooks/{pk}/deliveries/"):   Row(401, 403, 403, 403, 200, obj="webhook"),
 }
 # fmt: on
 

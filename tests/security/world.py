@@ -25,6 +25,8 @@ from tests.factories import (
     UserFactory,
 )
 from theaters.models import Screen, Theater
+from webhooks.models import Endpoint
+from webhooks.services import create_endpoint
 
 PASSWORD = "Str0ng-pass!"  # tests.factories.UserFactory's
 ROLES = ("anonymous", "customer", "manager", "box_office", "staff")
@@ -62,6 +64,7 @@ class World:
     voucher: Voucher
     showtime_block: BlockRef  # B9 blocked on showtime
     screen_block: BlockRef  # C8 blocked on spare_screen
+    webhook: Endpoint  # an outbound webhook endpoint (staff only)
 
     @property
     def ticket(self) -> Ticket:
@@ -125,6 +128,9 @@ def build_world() -> World:
         voucher=Voucher.objects.create(code="WORLD10", kind="percent", value=10),
         showtime_block=BlockRef(pk=showtime.pk, block_id=showtime_block.pk),
         screen_block=BlockRef(pk=spare_screen.pk, block_id=screen_block.pk),
+        webhook=create_endpoint(
+            url="http://93.184.216.34/hooks", events=["reservation.confirmed"]
+        ),
     )
 
 
