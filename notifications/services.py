@@ -1,0 +1,194 @@
+"""Queueing and sending the booking emails.
+
+``queue_email`` records the email to send (one per reservation and kind: the
+unique constraint makes a redelivered trigger a no-op) and enqueues its sending
+once the transaction commits. ``send_email`` (run by the task) claims the row
+with a short lease, builds the message from the reservation as it is now, sends
+it, and records the outcome. A failed send never touches the booking: a
+temporary failure (server down, timeout, a 4xx reply) is tried again after
+EMAIL_RETRY_SECONDS, then twice as long each time, EMAIL_MAX_ATTEMPTS times in
+all; a permanent one (5xx) or the last attempt marks the email failed.
+
+Delivery is at least once: a worker that dies after the server accepted the
+message and before the row says so lets the lease lapse, and a later run sends it
+again.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+from datetime import datetime, timedelta
+from email.utils import make_msgid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from reservations.models import Reservation, ReservationStatus
+
+from .messages import UID_DOMAIN, confirmation_message, refund_message
+from .models import Email, EmailKind, EmailStatus
+
+logger = logging.getLogger(__name__)
+
+BUILDERS = {
+    EmailKind.CONFIRMATION: confirmation_message,
+    EmailKind.REFUND: refund_message,
+}
+
+
+def queue_email(*, kind: str, reservation_id: int, event_id: str = "") -> Email | None:
+    """The email of ``kind`` about a reservation, enqueued for sending on commit.
+
+    None when there is nothing to say (a confirmation for a reservation never
+    bought, a refund email for a hold that was never paid for) or nobody to say it
+    to (an account without an address). Calling it again for the same reservation
+    and kind returns the same row and sends nothing twice; it only enqueues again
+    when the email is still pending and no worker holds it or has it scheduled (a
+    task lost between commit and enqueue, or with a worker that died).
+    """
+    reservation = Reservation.objects.select_related("user").get(pk=reservation_id)
+    if not _worth_sending(kind, reservation) or not reservation.user.email:
+        return None
+    now = timezone.now()
+    with transaction.atomic():
+        email, created = Email.objects.get_or_create(
+            reservation=reservation,
+            kind=kind,
+            defaults={
+                "reservation_code": reservation.code,
+                "event_id": str(event_id),
+                "to": reservation.user.email,
+            },
+        )
+        if created or _stalled(email, now):
+            transaction.on_commit(lambda: enqueue_send(email.pk))
+    return email
+
+
+def _worth_sending(kind: str, reservation: Reservation) -> bool:
+    if kind == EmailKind.CONFIRMATION:
+        return reservation.confirmed_at is not None
+    return (
+        reservation.status == ReservationStatus.CANCELLED
+        and reservation.amount_paid is not None
+    )
+
+
+def _stalled(email: Email, now: datetime) -> bool:
+    return (
+        email.status == EmailStatus.PENDING
+        and (email.locked_until is None or email.locked_until <= now)
+        and (email.next_attempt_at is None or email.next_attempt_at <= now)
+    )
+
+
+def enqueue_send(email_id: int, *, run_after: datetime | None = None) -> None:
+    """Enqueue the sending task, not before ``run_after`` where the backend can
+    defer (the database and RQ queues); the immediate backend runs it at once."""
+    from .tasks import send_email_task
+
+    task = send_email_task
+    if run_after is not None and task.get_backend().supports_defer:
+        task = task.using(run_after=run_after)
+    task.enqueue(email_id)
+
+
+def lease_seconds() -> int:
+    """How long a worker may take to build and send one email before another
+    may try: the SMTP timeout covers each network step; a handful of them."""
+    return 4 * settings.EMAIL_TIMEOUT + 30
+
+
+def send_email(*, email_id: int) -> str:
+    """Send one queued email; returns what happened: sent, retrying, failed or
+    skipped (already sent, failed for good, or being sent by another worker)."""
+    now = timezone.now()
+    claimed = (
+        Email.objects.filter(pk=email_id, status=EmailStatus.PENDING)
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .update(
+            locked_until=now + timedelta(seconds=lease_seconds()),
+            attempts=F("attempts") + 1,
+        )
+    )
+    if not claimed:
+        return "skipped"
+    email = Email.objects.get(pk=email_id)
+    if email.reservation_id is None:  # deleted with its showtime meanwhile
+        _finish(email, EmailStatus.FAILED, error="The reservation was deleted.")
+        return "failed"
+    try:
+        message = BUILDERS[email.kind](email.reservation_id)
+        message.to = [email.to]
+        message_id = make_msgid(domain=UID_DOMAIN)
+        message.extra_headers["Message-ID"] = message_id
+        message.send()
+    except (smtplib.SMTPException, OSError) as exc:
+        return _retry_or_fail(email, exc)
+    except Exception as exc:
+        # A bug, not the mail server: trying again would fail the same way.
+        _finish(email, EmailStatus.FAILED, error=_describe(exc))
+        raise
+    _finish(
+        email, EmailStatus.SENT, message_id=message_id, subject=message.subject[:255]
+    )
+    logger.info("Sent %s email for %s", email.kind, email.reservation_code)
+    return "sent"
+
+
+def _retry_or_fail(email: Email, exc: Exception) -> str:
+    error = _describe(exc)
+    if _is_permanent(exc) or email.attempts >= settings.EMAIL_MAX_ATTEMPTS:
+        _finish(email, EmailStatus.FAILED, error=error)
+        logger.error(
+            "Giving up on the %s email for %s after %d attempt(s): %s",
+            email.kind,
+            email.reservation_code,
+            email.attempts,
+            error,
+        )
+        return "failed"
+    delay = settings.EMAIL_RETRY_SECONDS * 2 ** (email.attempts - 1)
+    run_after = timezone.now() + timedelta(seconds=delay)
+    Email.objects.filter(pk=email.pk).update(
+        locked_until=None, next_attempt_at=run_after, last_error=error
+    )
+    logger.warning(
+        "Sending the %s email for %s failed (attempt %d), retrying in %ss: %s",
+        email.kind,
+        email.reservation_code,
+        email.attempts,
+        delay,
+        error,
+    )
+    enqueue_send(email.pk, run_after=run_after)
+    return "retrying"
+
+
+def _finish(email: Email, status: str, *, error: str = "", **fields) -> None:
+    Email.objects.filter(pk=email.pk).update(
+        status=status,
+        locked_until=None,
+        next_attempt_at=None,
+        last_error=error,
+        sent_at=timezone.now() if status == EmailStatus.SENT else None,
+        **fields,
+    )
+
+
+def _is_permanent(exc: Exception) -> bool:
+    """A 5xx reply: the server refused this message for good (unknown mailbox,
+    rejected sender or content). Connection failures and 4xx replies are not."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return bool(codes) and all(code >= 500 for code in codes)
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code >= 500
+    return False
+
+
+def _describe(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {exc}"[:1000]
