@@ -53,6 +53,7 @@ PRODID = "-//movie_api//booking email//EN"
 class InlineImage:
     cid: str
     png: bytes
+    filename: str
 
 
 class RelatedEmail(EmailMultiAlternatives):
@@ -174,7 +175,10 @@ def confirmation_message(reservation_id: int) -> RelatedEmail:
         body=render_to_string("notifications/confirmation.txt", context),
         to=[reservation.user.email],
         inline_images=[
-            InlineImage(cid=t["cid"], png=qr_png(t["code"])) for t in tickets
+            InlineImage(
+                cid=t["cid"], png=qr_png(t["code"]), filename=f"ticket-{t['seat']}.png"
+            )
+            for t in tickets
         ],
     )
     message.attach_alternative(

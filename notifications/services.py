@@ -85,6 +85,29 @@ def _stalled(email: Email, now: datetime) -> bool:
     )
 
 
+# A pending email this old with no lease and no retry due is taken for lost.
+STALLED_AFTER = timedelta(minutes=5)
+
+
+def enqueue_stalled_emails() -> int:
+    """Enqueue every pending email whose task was lost: no worker holds it, no
+    retry of it is still to come, and it was queued a while ago. A task that was
+    only slow to start finds it claimed or sent and does nothing."""
+    now = timezone.now()
+    stalled = list(
+        Email.objects.filter(
+            status=EmailStatus.PENDING, created_at__lte=now - STALLED_AFTER
+        )
+        .filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now))
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for email_id in stalled:
+        enqueue_send(email_id)
+    return len(stalled)
+
+
 def enqueue_send(email_id: int, *, run_after: datetime | None = None) -> None:
     """Enqueue the sending task, not before ``run_after`` where the backend can
     defer (the database and RQ queues); the immediate backend runs it at once."""

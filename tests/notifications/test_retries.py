@@ -1,6 +1,7 @@
 """A mail server that is down, busy or refusing: retries with backoff, a bounded
 number of attempts, and a booking that never notices."""
 
+import io
 import threading
 from datetime import timedelta
 
@@ -238,3 +239,36 @@ def test_two_workers_racing_send_one_message(smtp_server, reservation):
     assert len(smtp_server.received) == 1
     email.refresh_from_db()
     assert (email.status, email.attempts) == (EmailStatus.SENT, 1)
+
+
+def test_sweep_enqueues_only_emails_whose_task_was_lost(settings, reservation):
+    settings.TASKS = DATABASE_QUEUE
+    now = timezone.now()
+    old = now - timedelta(minutes=10)
+
+    def pending(**fields):
+        email = Email.objects.create(
+            kind=fields.pop("kind", EmailKind.CONFIRMATION),
+            reservation=fields.pop("reservation", None),
+            reservation_code=reservation.code,
+            to="ada@example.com",
+            **fields,
+        )
+        Email.objects.filter(pk=email.pk).update(created_at=old)
+        return email
+
+    lost = pending(reservation=reservation)
+    lapsed = pending(kind=EmailKind.REFUND, locked_until=now - timedelta(seconds=1))
+    pending(locked_until=now + timedelta(minutes=1))  # a worker is sending it
+    pending(next_attempt_at=now + timedelta(minutes=1))  # its retry is scheduled
+    pending(status=EmailStatus.SENT)
+    pending(status=EmailStatus.FAILED)
+    fresh = pending()
+    Email.objects.filter(pk=fresh.pk).update(created_at=now)  # its task may be coming
+
+    out = io.StringIO()
+    call_command("send_pending_emails", stdout=out)
+
+    assert out.getvalue() == "Enqueued 2 pending email(s).\n"
+    queued = sorted(r.task_result.args[0] for r in DBTaskResult.objects.all())
+    assert queued == sorted([lost.pk, lapsed.pk])
