@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_tasks",
     "django_tasks_db",
+    "events",
     "accounts",
     "movies",
     "theaters",
