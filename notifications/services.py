@@ -49,8 +49,12 @@ def queue_email(*, kind: str, reservation_id: int, event_id: str = "") -> Email 
     when the email is still pending and no worker holds it or has it scheduled (a
     task lost between commit and enqueue, or with a worker that died).
     """
-    reservation = Reservation.objects.select_related("user").get(pk=reservation_id)
-    if not _worth_sending(kind, reservation) or not reservation.user.email:
+    reservation = (
+        Reservation.objects.select_related("user").filter(pk=reservation_id).first()
+    )
+    if reservation is None or not reservation.user.email:
+        return None  # deleted with its showtime since, or nobody to write to
+    if not _worth_sending(kind, reservation):
         return None
     now = timezone.now()
     with transaction.atomic():
