@@ -2,6 +2,7 @@
 
 ``smtp://user:password@host:587/?tls=1`` (STARTTLS), ``smtps://user:password@host:465``
 (TLS from the first byte), ``console://`` (print every message to the log),
+``file:///some/directory`` (one file per message, to open in a mail client),
 ``locmem://`` (kept in memory, for tests) and ``dummy://`` (dropped). The user and
 password are percent-decoded, so ``@`` or ``/`` in them are written ``%40``, ``%2F``.
 Query parameters: ``tls``, ``ssl`` (1/0) and ``timeout`` (seconds).
@@ -20,6 +21,7 @@ BACKENDS = {
     "smtp": SMTP,
     "smtps": SMTP,
     "console": "django.core.mail.backends.console.EmailBackend",
+    "file": "django.core.mail.backends.filebased.EmailBackend",
     "locmem": "django.core.mail.backends.locmem.EmailBackend",
     "dummy": "django.core.mail.backends.dummy.EmailBackend",
 }
@@ -45,6 +47,10 @@ def parse_email_url(url: str, *, timeout: int) -> dict:
             f"EMAIL_URL knows the parameters tls, ssl and timeout, not "
             f"{', '.join(sorted(unknown))}"
         )
+    if scheme == "file" and not parts.path.strip("/"):
+        raise ImproperlyConfigured(
+            "EMAIL_URL: file:// needs a directory, e.g. file:///tmp/movie-api-mail"
+        )
     use_tls = _flag(query, "tls", default=False)
     use_ssl = _flag(query, "ssl", default=scheme == "smtps")
     if use_tls and use_ssl:
@@ -63,6 +69,8 @@ def parse_email_url(url: str, *, timeout: int) -> dict:
         "USE_TLS": use_tls,
         "USE_SSL": use_ssl,
         "TIMEOUT": timeout,
+        # Only the file backend reads it.
+        "FILE_PATH": unquote(parts.path) if scheme == "file" else None,
     }
 
 

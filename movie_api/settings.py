@@ -371,6 +371,8 @@ EMAIL_HOST_PASSWORD = _email["HOST_PASSWORD"]
 EMAIL_USE_TLS = _email["USE_TLS"]
 EMAIL_USE_SSL = _email["USE_SSL"]
 EMAIL_TIMEOUT = _email["TIMEOUT"]
+if _email["FILE_PATH"] is not None:
+    EMAIL_FILE_PATH = _email["FILE_PATH"]
 if EMAIL_USE_TLS and EMAIL_USE_SSL:
     raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other")
 DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tickets@localhost")

@@ -48,6 +48,7 @@ def test_smtp_url_with_starttls_and_an_encoded_password():
         "USE_TLS": True,
         "USE_SSL": False,
         "TIMEOUT": 10,
+        "FILE_PATH": None,
     }
 
 
@@ -59,6 +60,13 @@ def test_smtp_url_with_starttls_and_an_encoded_password():
         ("smtp://mail.example", {"USE_TLS": False, "PORT": 25}),
         ("smtp://mail.example:2525/?timeout=3", {"PORT": 2525, "TIMEOUT": 3}),
         ("console://", {"BACKEND": CONSOLE}),
+        (
+            "file:///tmp/movie-api%20mail",
+            {
+                "BACKEND": "django.core.mail.backends.filebased.EmailBackend",
+                "FILE_PATH": "/tmp/movie-api mail",
+            },
+        ),
         ("locmem://", {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}),
     ],
 )
@@ -77,6 +85,7 @@ def test_url_forms(url, expected):
         ("smtp://h?starttls=1", "not starttls"),
         ("smtp://h:99999", "EMAIL_URL:"),
         ("smtp://h?timeout=soon", "EMAIL_URL:"),
+        ("file://", "file:// needs a directory"),
     ],
 )
 def test_bad_urls_are_refused(url, message):
