@@ -140,6 +140,12 @@ def address_of(theater) -> str:
     return theater.location
 
 
+def one_line(text: str) -> str:
+    """A header value: catalogue text with a line break would make Django refuse
+    the whole message (header injection guard), so whitespace runs become one space."""
+    return " ".join(text.split())
+
+
 def _money(amount: Decimal | None, currency: str) -> str:
     return f"{amount if amount is not None else Decimal('0.00'):.2f} {currency}"
 
@@ -166,7 +172,7 @@ def confirmation_message(reservation_id: int) -> RelatedEmail:
         "tickets": tickets,
         "paid": _money(reservation.amount_paid, context["currency"]),
     }
-    subject = (
+    subject = one_line(
         f"Your tickets: {context['movie'].title}, {_day(context['starts'])} "
         f"{context['starts']:%H:%M} ({reservation.code})"
     )
@@ -210,7 +216,7 @@ def refund_message(reservation_id: int) -> RelatedEmail:
         "paid": _money(reservation.amount_paid, context["currency"]),
         "showtime_cancelled": reservation.showtime.is_cancelled,
     }
-    subject = (
+    subject = one_line(
         f"Refund of {context['refunded']}: {context['movie'].title}, "
         f"{_day(context['starts'])} ({reservation.code})"
     )

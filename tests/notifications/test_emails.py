@@ -291,3 +291,30 @@ def test_a_second_trigger_sends_nothing_twice(
     assert Email.objects.count() == 1
     assert len(smtp_server.received) == 1
     assert again.event_id == "e1"
+
+
+def test_catalogue_text_is_escaped_in_html_and_kept_on_one_subject_line(
+    smtp_server, buyer, django_capture_on_commit_callbacks
+):
+    """A film title with markup and a line break (catalogue managers type it):
+    escaped in the HTML part, plain in the text part, one line in the subject
+    (a header with a line break would be refused, or worse, inject a header)."""
+    showtime = showtime_in("berlin")
+    showtime.movie.title = "<b>Bold</b> & Co\nBcc: victim@example.com"
+    showtime.movie.save(update_fields=["title"])
+    reservation = bought(buyer, showtime)
+
+    send(EmailKind.CONFIRMATION, reservation, django_capture_on_commit_callbacks)
+
+    (envelope,) = smtp_server.received
+    assert envelope.rcpt_tos == ["ada@example.com"]
+    (message,) = smtp_server.messages()
+    assert message["Bcc"] is None
+    assert message["Subject"].startswith(
+        "Your tickets: <b>Bold</b> & Co Bcc: victim@example.com, "
+    )
+    html = message.get_body(preferencelist=("html",)).get_content()
+    assert "&lt;b&gt;Bold&lt;/b&gt; &amp; Co" in html
+    assert "<b>Bold</b>" not in html
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "<b>Bold</b> & Co" in text
