@@ -7,6 +7,7 @@ immediate task backend runs each step as it is enqueued).
 """
 
 import pytest
+from django.core.management import call_command
 from rest_framework import status
 
 from events import services as events
@@ -137,3 +138,24 @@ def test_smtp_down_the_purchase_still_answers_200(smtp_down, settings, client_fo
     assert (email.status, email.attempts) == (EmailStatus.FAILED, 2)
     assert email.last_error.startswith("ConnectionRefusedError")
     assert Event.objects.get(type="reservation.confirmed").dispatched_at is not None
+
+
+def test_on_the_database_queue_a_worker_sends_it(smtp_server, settings, client_for):
+    """The production path: the purchase commits its event, a worker
+    (``manage.py db_worker``) dispatches it, which queues the email, and sends it.
+    The purchase answered before any of it."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+    client = client_for(UserFactory(email="ada@example.com"))
+    reservation_id = hold(client, showtime_in("berlin"))
+
+    response = purchase(client, reservation_id)
+
+    assert response.status_code == status.HTTP_200_OK
+    assert smtp_server.received == []
+    assert not Email.objects.exists()
+
+    call_command("db_worker", "--batch", "--interval", "0", "--no-startup-delay")
+
+    (message,) = smtp_server.messages()
+    assert Reservation.objects.get(pk=reservation_id).code in message["Subject"]
+    assert Email.objects.get().status == EmailStatus.SENT
