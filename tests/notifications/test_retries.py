@@ -2,7 +2,9 @@
 number of attempts, and a booking that never notices."""
 
 import io
+import socket
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -247,3 +249,25 @@ def test_sweep_enqueues_only_emails_whose_task_was_lost(settings, reservation):
     assert out.getvalue() == "Enqueued 2 pending email(s).\n"
     queued = sorted(r.task_result.args[0] for r in DBTaskResult.objects.all())
     assert queued == sorted([lost.pk, lapsed.pk])
+
+
+def test_a_server_that_accepts_and_stalls_times_out_and_is_retried(
+    settings, reservation, django_capture_on_commit_callbacks
+):
+    """A mail server that takes the connection and never greets: each attempt
+    gives up after EMAIL_TIMEOUT instead of holding the worker."""
+    from .conftest import free_port, use_smtp
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", free_port()))
+        silent.listen()  # the kernel accepts; nobody ever answers
+        use_smtp(settings, silent.getsockname()[1])
+        settings.EMAIL_TIMEOUT = 1
+        settings.EMAIL_MAX_ATTEMPTS = 2
+        started = time.monotonic()
+
+        email = queue(reservation, django_capture_on_commit_callbacks)
+
+    assert time.monotonic() - started < 10
+    assert (email.status, email.attempts) == (EmailStatus.FAILED, 2)
+    assert email.last_error.startswith("TimeoutError")
