@@ -17,3 +17,5 @@ class ReservationsConfig(AppConfig):
         showtime_cancelled.connect(
             on_showtime_cancelled, dispatch_uid="reservations_showtime_cancelled"
         )
+        # Registers the hold-expiry sweep with the periodic jobs (events.periodic).
+        from . import tasks  # noqa: F401
