@@ -273,3 +273,11 @@ def test_a_server_that_accepts_and_stalls_times_out_and_is_retried(
     assert email.last_error == (
         "SMTPServerDisconnected: Connection unexpectedly closed: timed out"
     )
+
+
+def test_the_sweep_is_a_periodic_job():
+    from events.periodic import periodic_jobs
+    from notifications.tasks import send_pending_emails
+
+    job = periodic_jobs()["pending_emails"]
+    assert (job.task, job.every) == (send_pending_emails, timedelta(minutes=5))
