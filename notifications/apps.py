@@ -21,6 +21,6 @@ class NotificationsConfig(AppConfig):
         )
         subscribe(
             "reservation.cancelled",
-            handlers.on_reservation_cancelled,
+            handlers.on_refund,
             name="notifications.refund_email",
         )

@@ -37,8 +37,7 @@ from django.utils import timezone
 from movie_api.business_day import local_time
 from reservations.models import (
     Reservation,
-    ReservationAction,
-    ReservationEvent,
+    ReservationStatus,
     ReservedSeat,
     Ticket,
 )
@@ -194,26 +193,34 @@ def confirmation_message(reservation_id: int) -> RelatedEmail:
     return message
 
 
-def refund_message(reservation_id: int) -> RelatedEmail:
-    """What a cancellation refunded: the amount the booking service set, the
-    currency and the seats released. Nothing is recomputed here."""
+def refund_message(reservation_id: int, details: dict) -> RelatedEmail:
+    """What one refund gave back, as the booking recorded it (``details``: the
+    triggering event's ``refund_amount``, ``seats``, ``status`` and ``fee`` if
+    any): the amount, the currency and the seats. Nothing is recomputed here; a
+    seat whose ticket was used is named apart, as it is never refunded."""
     reservation = _reservation(reservation_id)
     context = _showtime_context(reservation)
-    cancelled = (
-        ReservationEvent.objects.filter(
-            reservation=reservation, action=ReservationAction.CANCELLED
-        )
-        .order_by("-at", "-id")
-        .first()
-    )
-    details = cancelled.details if cancelled else {}
-    used = set(details.get("used_seats", []))
-    seats = [label for label in details.get("seats", []) if label not in used]
+    seats = list(details.get("seats", []))
+    used = {
+        ticket.seat.label
+        for ticket in reservation.tickets.all()
+        if ticket.checked_in_at is not None and ticket.seat.label in seats
+    }
+    currency = context["currency"]
+    amount = details.get("refund_amount", reservation.refund_amount)
+    fee = details.get("fee")
     context |= {
-        "seats": seats,
+        "seats": [label for label in seats if label not in used],
         "used_seats": sorted(used),
-        "refunded": _money(reservation.refund_amount, context["currency"]),
-        "paid": _money(reservation.amount_paid, context["currency"]),
+        "refunded": _money(
+            Decimal(str(amount)) if amount is not None else None, currency
+        ),
+        "fee": _money(Decimal(str(fee)), currency)
+        if fee and Decimal(str(fee))
+        else None,
+        "paid": _money(reservation.amount_paid, currency),
+        "whole_booking": details.get("status", reservation.status)
+        == ReservationStatus.CANCELLED,
         "showtime_cancelled": reservation.showtime.is_cancelled,
     }
     subject = one_line(

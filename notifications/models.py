@@ -1,6 +1,7 @@
 """The emails sent about a reservation: one row per email, its delivery state and
 what was sent, so that a redelivered trigger never sends a second copy."""
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 
@@ -19,12 +20,15 @@ class EmailStatus(models.TextChoices):
 
 
 class Email(models.Model):
-    """One email about one reservation, at most one of each kind per reservation.
+    """One email about one reservation, at most one per kind and triggering event
+    (a refund email per refund; a redelivered event finds its row and sends none).
 
     ``attempts`` counts sends tried; ``locked_until`` is the lease of the worker that
     is sending it right now (a worker that dies mid-send lets it lapse, and the next
     run may send again: delivery is at least once). ``event_id`` is the outbox event
-    that asked for it, empty when queued directly.
+    that asked for it, empty when queued directly. ``details`` is what the trigger
+    said about the change (a refund's amount, seats, fee and the new status), kept
+    as it was then: the reservation may change again before the email is sent.
     """
 
     kind = models.CharField(max_length=20, choices=EmailKind.choices)
@@ -33,6 +37,7 @@ class Email(models.Model):
     )
     reservation_code = models.CharField(max_length=12)
     event_id = models.CharField(max_length=64, blank=True)
+    details = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
     to = models.EmailField(max_length=254)
     subject = models.CharField(max_length=255, blank=True)
     status = models.CharField(
@@ -50,7 +55,8 @@ class Email(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["reservation", "kind"], name="uniq_email_reservation_kind"
+                fields=["reservation", "kind", "event_id"],
+                name="uniq_email_reservation_kind_event",
             ),
             models.CheckConstraint(
                 condition=Q(kind__in=EmailKind.values), name="email_kind_known"

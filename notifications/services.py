@@ -26,28 +26,34 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from reservations.models import Reservation, ReservationStatus
+from reservations.models import Reservation, ReservationAction, ReservationEvent
 
 from .messages import UID_DOMAIN, confirmation_message, refund_message
 from .models import Email, EmailKind, EmailStatus
 
 logger = logging.getLogger(__name__)
 
-BUILDERS = {
-    EmailKind.CONFIRMATION: confirmation_message,
-    EmailKind.REFUND: refund_message,
-}
 
-
-def queue_email(*, kind: str, reservation_id: int, event_id: str = "") -> Email | None:
+def queue_email(
+    *,
+    kind: str,
+    reservation_id: int,
+    event_id: str = "",
+    details: dict | None = None,
+) -> Email | None:
     """The email of ``kind`` about a reservation, enqueued for sending on commit.
 
+    ``details`` is what the trigger said about the change: for a refund its
+    ``refund_amount``, ``seats``, ``status`` and, where the booking records one, its
+    ``fee`` (the outbox event's data). Without them (a direct call) a refund email
+    describes the reservation's cancellation from its audit trail.
+
     None when there is nothing to say (a confirmation for a reservation never
-    bought, a refund email for a hold that was never paid for) or nobody to say it
-    to (an account without an address). Calling it again for the same reservation
-    and kind returns the same row and sends nothing twice; it only enqueues again
-    when the email is still pending and no worker holds it or has it scheduled (a
-    task lost between commit and enqueue, or with a worker that died).
+    bought, a refund email for one never paid for) or nobody to say it to (an
+    account without an address). Calling it again with the same reservation, kind
+    and ``event_id`` returns the same row and sends nothing twice; it only enqueues
+    again when the email is still pending and no worker holds it or has it
+    scheduled (a task lost between commit and enqueue, or with a worker that died).
     """
     reservation = (
         Reservation.objects.select_related("user").filter(pk=reservation_id).first()
@@ -61,10 +67,13 @@ def queue_email(*, kind: str, reservation_id: int, event_id: str = "") -> Email 
         email, created = Email.objects.get_or_create(
             reservation=reservation,
             kind=kind,
+            event_id=str(event_id),
             defaults={
                 "reservation_code": reservation.code,
-                "event_id": str(event_id),
                 "to": reservation.user.email,
+                "details": details
+                if details is not None
+                else _details_from_audit(kind, reservation),
             },
         )
         if created or _stalled(email, now):
@@ -75,10 +84,26 @@ def queue_email(*, kind: str, reservation_id: int, event_id: str = "") -> Email 
 def _worth_sending(kind: str, reservation: Reservation) -> bool:
     if kind == EmailKind.CONFIRMATION:
         return reservation.confirmed_at is not None
-    return (
-        reservation.status == ReservationStatus.CANCELLED
-        and reservation.amount_paid is not None
+    return reservation.amount_paid is not None  # a refund of a purchase
+
+
+def _details_from_audit(kind: str, reservation: Reservation) -> dict:
+    """A refund as the reservation's last cancellation recorded it (audit trail)."""
+    if kind != EmailKind.REFUND:
+        return {}
+    cancelled = (
+        ReservationEvent.objects.filter(
+            reservation=reservation, action=ReservationAction.CANCELLED
+        )
+        .order_by("-at", "-id")
+        .first()
     )
+    recorded = cancelled.details if cancelled else {}
+    return {
+        "status": reservation.status,
+        "seats": recorded.get("seats", []),
+        "refund_amount": recorded.get("refund_amount", reservation.refund_amount),
+    }
 
 
 def _stalled(email: Email, now: datetime) -> bool:
@@ -148,7 +173,11 @@ def send_email(*, email_id: int) -> str:
         _finish(email, EmailStatus.FAILED, error="The reservation was deleted.")
         return "failed"
     try:
-        message = BUILDERS[email.kind](email.reservation_id)
+        message = (
+            refund_message(email.reservation_id, email.details)
+            if email.kind == EmailKind.REFUND
+            else confirmation_message(email.reservation_id)
+        )
         message.to = [email.to]
         message_id = make_msgid(domain=UID_DOMAIN)
         message.extra_headers["Message-ID"] = message_id

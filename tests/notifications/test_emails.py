@@ -318,3 +318,54 @@ def test_catalogue_text_is_escaped_in_html_and_kept_on_one_subject_line(
     assert "<b>Bold</b>" not in html
     text = message.get_body(preferencelist=("plain",)).get_content()
     assert "<b>Bold</b> & Co" in text
+
+
+def test_each_refund_event_gets_its_own_email_with_what_it_refunded(
+    smtp_server, buyer, django_capture_on_commit_callbacks
+):
+    """Seats given back one by one, each with a fee (the data of the event that
+    triggered it): one email per refund, each saying that refund's amount, fee and
+    seats, never the running total. A redelivery of either sends nothing more."""
+    reservation = bought(buyer, showtime_in("berlin"), labels=["A1", "A2", "A3"])
+    partial = {"refund_amount": "7.50", "seats": ["A2"], "status": "confirmed"}
+
+    send(
+        EmailKind.REFUND,
+        reservation,
+        django_capture_on_commit_callbacks,
+        event_id="evt-1",
+        details=partial | {"fee": "2.50"},
+    )
+    send(
+        EmailKind.REFUND,
+        reservation,
+        django_capture_on_commit_callbacks,
+        event_id="evt-2",
+        details={
+            "refund_amount": "20.00",
+            "seats": ["A1", "A3"],
+            "status": "cancelled",
+        },
+    )
+    send(
+        EmailKind.REFUND,
+        reservation,
+        django_capture_on_commit_callbacks,
+        event_id="evt-1",
+        details=partial,
+    )
+
+    first, second = smtp_server.messages()
+    assert first["Subject"].startswith("Refund of 7.50 EUR: ")
+    text = first.get_body(preferencelist=("plain",)).get_content()
+    assert "some seats of your booking were cancelled" in text
+    assert "Seats:    A2\r\n" in text
+    assert "Fee:      2.50 EUR" in text
+    assert "Refunded: 7.50 EUR" in text
+    assert "<td>2.50 EUR</td>" in first.get_body(preferencelist=("html",)).get_content()
+    assert second["Subject"].startswith("Refund of 20.00 EUR: ")
+    text = second.get_body(preferencelist=("plain",)).get_content()
+    assert "your booking was cancelled" in text
+    assert "Seats:    A1, A3\r\n" in text
+    assert "Fee:" not in text
+    assert Email.objects.filter(kind=EmailKind.REFUND).count() == 2
