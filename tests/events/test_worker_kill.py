@@ -186,3 +186,44 @@ def test_an_event_outlives_a_worker_killed_while_dispatching_it(throwaway):
     assert payload["id"] == event_id
     assert payload["data"] == {"reservation_id": 41, "showtime_id": 7}
     assert sql("SELECT status, attempts FROM webhooks_delivery") == [("succeeded", 1)]
+
+
+def test_a_failed_post_is_retried_by_the_scheduler_and_a_worker(throwaway):
+    """The receiver fails, then succeeds: the retry comes from run_periodic + a worker."""
+    env, sql, tmp = throwaway
+    (tmp / "stalling").write_text("0")  # this test's subscriber does not stall
+
+    def drain():
+        result = subprocess.run(
+            [sys.executable, "manage.py", *worker(env, until_empty=True)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stdout + result.stderr
+
+    with Receiver(statuses=[503, 200]) as receiver:
+        published = json.loads(
+            manage(env, "shell", "--no-imports", stdin=PUBLISH.format(url=receiver.url))
+        )
+        drain()  # dispatch, then the first POST: 503
+        assert sql("SELECT status, attempts FROM webhooks_delivery") == [("pending", 1)]
+        time.sleep(5.5)  # the first retry waits 5 s
+        output = manage(env, "run_periodic", "--once", "--job", "webhook_retries")
+        assert "enqueued webhook_retries" in output
+        drain()  # the retry sweep, then the second POST: 200
+
+    assert sql("SELECT status, attempts FROM webhooks_delivery") == [("succeeded", 2)]
+    assert sql(
+        "SELECT status_code, error FROM webhooks_deliveryattempt ORDER BY number"
+    ) == [
+        (503, "HTTP 503"),
+        (200, ""),
+    ]
+    first, second = receiver.requests
+    assert first[1] == second[1]
+    assert first[0]["webhook-id"] == second[0]["webhook-id"] == published["event"]
+    for headers, body in receiver.requests:
+        Webhook(published["secret"]).verify(body, headers)
