@@ -10,6 +10,7 @@ import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 from . import codes
+from .email_url import parse_email_url
 from .env import (
     env_bool,
     env_cancellation_policy,
@@ -68,6 +69,7 @@ INSTALLED_APPS = [
     "payments",
     "tickets",
     "reports",
+    "notifications",
     "web",
     "demo",
 ]
@@ -380,6 +382,42 @@ RQ_QUEUES = {
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # Seconds to connect and to wait for each read of an endpoint's answer.
 WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
+
+# --- Email (booking confirmations and refunds: notifications/) -------------------
+# EMAIL_URL, else EMAIL_HOST and its companions, else the console (debug: printed
+# to the log) or an SMTP server on localhost:25. A timeout, so that a mail server
+# that accepts the connection and then stalls cannot hold a worker forever.
+_email = parse_email_url(
+    env_str("EMAIL_URL")
+    or ("smtp://" if env_str("EMAIL_HOST") else "console://" if DEBUG else "smtp://"),
+    timeout=env_int("EMAIL_TIMEOUT_SECONDS", 10),
+)
+if not env_str("EMAIL_URL") and env_str("EMAIL_HOST"):
+    _email.update(
+        HOST=env_str("EMAIL_HOST"),
+        PORT=env_int("EMAIL_PORT", 25),
+        HOST_USER=env_str("EMAIL_HOST_USER"),
+        HOST_PASSWORD=env_str("EMAIL_HOST_PASSWORD"),
+        USE_TLS=env_bool("EMAIL_USE_TLS", False),
+        USE_SSL=env_bool("EMAIL_USE_SSL", False),
+    )
+EMAIL_BACKEND = _email["BACKEND"]
+EMAIL_HOST = _email["HOST"]
+EMAIL_PORT = _email["PORT"]
+EMAIL_HOST_USER = _email["HOST_USER"]
+EMAIL_HOST_PASSWORD = _email["HOST_PASSWORD"]
+EMAIL_USE_TLS = _email["USE_TLS"]
+EMAIL_USE_SSL = _email["USE_SSL"]
+EMAIL_TIMEOUT = _email["TIMEOUT"]
+if _email["FILE_PATH"] is not None:
+    EMAIL_FILE_PATH = _email["FILE_PATH"]
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "tickets@localhost")
+# A send that fails (server down, 4xx) is retried this many times in all, after
+# EMAIL_RETRY_SECONDS, then twice as long each time; then the email is marked failed.
+EMAIL_MAX_ATTEMPTS = env_int("EMAIL_MAX_ATTEMPTS", 8)
+EMAIL_RETRY_SECONDS = env_int("EMAIL_RETRY_SECONDS", 60)
 
 # --- Catalogue: where theaters are and what they charge in -----------------------
 # What a theater created without a timezone or currency gets (IANA name, ISO 4217).
