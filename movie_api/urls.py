@@ -25,6 +25,7 @@ urlpatterns = [
     path("api/", include("pricing.urls")),
     path("api/", include("tickets.urls")),
     path("api/", include("reports.urls")),
+    path("api/", include("waitlist.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/health/live/", LivenessView.as_view(), name="health-live"),
     path("api/health/ready/", ReadinessView.as_view(), name="health-ready"),

@@ -13,7 +13,13 @@ class ReservationsConfig(AppConfig):
         from showtimes.signals import showtime_cancelled
 
         from .services import on_showtime_cancelled
+        from .services.cancelled_showtimes import on_showtime_cancelled_refund
 
         showtime_cancelled.connect(
             on_showtime_cancelled, dispatch_uid="reservations_showtime_cancelled"
+        )
+        # Its purchases are refunded after that commit, one per transaction.
+        showtime_cancelled.connect(
+            on_showtime_cancelled_refund,
+            dispatch_uid="reservations_showtime_cancelled_refund",
         )

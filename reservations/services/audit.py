@@ -24,6 +24,7 @@ from movie_api.middleware import current_request_id
 from showtimes.models import Showtime
 
 from ..models import Reservation, ReservationAction, ReservationEvent, Ticket
+from ..signals import announce_seats_changed
 
 
 def _plain(value):
@@ -107,6 +108,7 @@ def bump_seats_version(showtime_id: int) -> None:
     new version becomes visible exactly when the seat change commits.
     """
     Showtime.objects.filter(pk=showtime_id).update(seats_version=F("seats_version") + 1)
+    announce_seats_changed(showtime_id)
 
 
 def record_check_in(

@@ -1,0 +1,23 @@
+"""Background work of the booking side: refunding a cancelled showtime."""
+
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from django_tasks import task
+
+from .services import cancelled_showtimes
+
+
+@task()
+def refund_cancelled_showtime(showtime_id: int, actor_id: int | None = None) -> int:
+    """Cancel and refund a cancelled showtime's purchases (one per transaction)."""
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    return cancelled_showtimes.refund_cancelled_showtime(
+        showtime_id=showtime_id, actor=actor
+    )
+
+
+@task()
+def resume_cancelled_showtimes() -> int:
+    """Periodic: finish the refunds of cancelled showtimes a crash interrupted."""
+    return cancelled_showtimes.resume_cancelled_showtimes()
