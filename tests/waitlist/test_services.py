@@ -1,6 +1,7 @@
 """Offering freed seats: every path that frees seats, order, lapse, limits, email."""
 
 from datetime import timedelta
+from io import StringIO
 
 import pytest
 from django.core import mail
@@ -147,8 +148,11 @@ def test_an_unclaimed_offer_lapses_and_passes_to_the_next(
     assert refreshed(first, second) == [WaitlistStatus.OFFERED, WaitlistStatus.WAITING]
 
     clock.advance(seconds=1)
+    out = StringIO()
     with commit():
-        call_command("process_waitlists", stdout=open("/dev/null", "w"))
+        call_command("process_waitlists", stdout=out)
+
+    assert out.getvalue() == "Made 1 waiting-list offer(s).\n"
 
     assert refreshed(first, second) == [WaitlistStatus.LAPSED, WaitlistStatus.OFFERED]
     lapsing.refresh_from_db()

@@ -13,4 +13,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         offered = process_waitlists()
-        self.stdout.write(f"Offered seats to {offered} waiting-list entr(y/ies).")
+        self.stdout.write(f"Made {offered} waiting-list offer(s).")
