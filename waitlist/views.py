@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from showtimes.models import Showtime
 
 from . import selectors, services
+from .models import WaitlistEntry
 from .serializers import WaitlistEntrySerializer, WaitlistJoinSerializer
 
 
@@ -41,6 +42,7 @@ class WaitlistEntryViewSet(
     """One's own waiting-list entries (newest first); DELETE leaves the list (or
     lets an offer go)."""
 
+    queryset = WaitlistEntry.objects.none()  # for the schema; get_queryset scopes it
     serializer_class = WaitlistEntrySerializer
     permission_classes = [permissions.IsAuthenticated]
     filter_backends: list = []

@@ -25,6 +25,7 @@ from tests.factories import (
     UserFactory,
 )
 from theaters.models import Screen, Theater
+from waitlist.models import WaitlistEntry
 
 PASSWORD = "Str0ng-pass!"  # tests.factories.UserFactory's
 ROLES = ("anonymous", "customer", "manager", "box_office", "staff")
@@ -62,6 +63,8 @@ class World:
     voucher: Voucher
     showtime_block: BlockRef  # B9 blocked on showtime
     screen_block: BlockRef  # C8 blocked on spare_screen
+    full_showtime: Showtime  # one seat, sold: its waiting list takes names
+    waitlist_entry: WaitlistEntry  # customer's, waiting on showtime
 
     @property
     def ticket(self) -> Ticket:
@@ -125,7 +128,23 @@ def build_world() -> World:
         voucher=Voucher.objects.create(code="WORLD10", kind="percent", value=10),
         showtime_block=BlockRef(pk=showtime.pk, block_id=showtime_block.pk),
         screen_block=BlockRef(pk=spare_screen.pk, block_id=screen_block.pk),
+        full_showtime=_sold_out(theater, movie, now),
+        waitlist_entry=WaitlistEntry.objects.create(
+            user=customer, showtime=showtime, seats=1
+        ),
     )
+
+
+def _sold_out(theater: Theater, movie: Movie, now) -> Showtime:
+    """A showtime of one seat, bought."""
+    layout = [{"row": "A", "seats": 1, "category": "standard"}]
+    showtime = ShowtimeFactory(
+        movie=movie,
+        screen=ScreenFactory(theater=theater, layout=layout),
+        starts_at=now + timedelta(days=5),
+    )
+    ReservationFactory(showtime=showtime, seats=["A1"], purchased=True)
+    return showtime
 
 
 def bearer(user: User) -> str:
