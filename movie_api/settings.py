@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_tasks",
     "django_tasks_db",
+    "events",
     "accounts",
     "movies",
     "theaters",

@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from events.services import publish
 from movie_api.business_day import business_date
 from movies.models import Movie
 from pricing.models import ADULT
@@ -196,7 +197,21 @@ def update_showtime(*, showtime: Showtime, actor=None, **changes) -> Showtime:
         save_showtime(showtime)
         if showtime.is_cancelled and not was_cancelled:
             showtime_cancelled.send(sender=Showtime, showtime=showtime, actor=actor)
+            publish_showtime_cancelled(showtime)
         return showtime
+
+
+def publish_showtime_cancelled(showtime: Showtime) -> None:
+    """Write ``showtime.cancelled`` to the outbox, in the cancelling transaction."""
+    publish(
+        "showtime.cancelled",
+        {
+            "showtime_id": showtime.pk,
+            "movie_id": showtime.movie_id,
+            "screen_id": showtime.screen_id,
+            "starts_at": showtime.starts_at,
+        },
+    )
 
 
 def follow_theater_timezone(sender, theater: Theater, **kwargs) -> None:

@@ -18,6 +18,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from events.services import publish
 from movie_api import metrics
 from movie_api.logs import event_logger
 from movie_api.middleware import current_request_id
@@ -68,7 +69,54 @@ def build_event(
     # robust: a failing counter or log handler must not turn a committed booking
     # into an error answer.
     transaction.on_commit(partial(_announce, event), robust=True)
+    _publish(event)
     return event
+
+
+# Audit action -> the outbox event type subscribers and webhooks see (events.types).
+EVENT_TYPES = {
+    ReservationAction.CREATED: "reservation.held",
+    ReservationAction.SEATS_CHANGED: "reservation.seats_changed",
+    ReservationAction.SEATS_SWAPPED: "reservation.seats_changed",
+    ReservationAction.PURCHASED: "reservation.confirmed",
+    ReservationAction.CANCELLED: "reservation.cancelled",
+    ReservationAction.EXPIRED: "reservation.expired",
+    ReservationAction.CHECKED_IN: "ticket.checked_in",
+}
+# The audit details an event carries (ids and a few fields, nothing personal).
+_EVENT_DETAILS = {
+    "seats": "seats",
+    "amount": "amount",
+    "refund_amount": "refund_amount",
+    "expires_at": "expires_at",
+    "reason": "reason",
+    "ticket": "ticket_id",
+    "seat": "seat",
+}
+
+
+def _publish(event: ReservationEvent) -> None:
+    """Write the outbox event for this audit row, in the same transaction.
+
+    Called from ``build_event``, so ``bulk_create`` paths (expiry) publish too:
+    their transaction saves both rows or neither.
+    """
+    type_ = EVENT_TYPES.get(event.action)
+    if type_ is None:
+        return
+    reservation = event.reservation
+    data = {
+        "reservation_id": reservation.pk,
+        "showtime_id": reservation.showtime_id,
+        "status": event.to_status,
+        "previous_status": event.from_status,
+    }
+    data.update(
+        (name, event.details[key])
+        for key, name in _EVENT_DETAILS.items()
+        if key in event.details
+    )
+    publish(type_, data, now=event.at)
 
 
 def _announce(event: ReservationEvent) -> None:
