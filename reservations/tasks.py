@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from django_tasks import task
 
+from events.periodic import register_periodic
+
 from .services import cancelled_showtimes
 
 
@@ -21,3 +23,8 @@ def refund_cancelled_showtime(showtime_id: int, actor_id: int | None = None) -> 
 def resume_cancelled_showtimes() -> int:
     """Periodic: finish the refunds of cancelled showtimes a crash interrupted."""
     return cancelled_showtimes.resume_cancelled_showtimes()
+
+
+register_periodic(
+    resume_cancelled_showtimes, every=300, name="showtime_cancellation_refunds"
+)

@@ -13,6 +13,7 @@ class WaitlistConfig(AppConfig):
         # of waiting lists).
         from reservations.signals import seats_changed
 
+        from . import tasks  # noqa: F401  (registers the periodic run)
         from .services import on_seats_changed
 
         seats_changed.connect(on_seats_changed, dispatch_uid="waitlist_seats_changed")

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django_tasks import task
 
+from events.periodic import register_periodic
 from reservations.models import ReservationStatus
 from reservations.services.seats import labels_of
 
@@ -28,6 +29,9 @@ def process_all_waitlists() -> int:
     from .services import process_waitlists
 
     return process_waitlists()
+
+
+register_periodic(process_all_waitlists, every=60, name="waitlist_offers")
 
 
 @task()

@@ -17,6 +17,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework import status
 
+from events.models import Event
+from events.periodic import periodic_jobs
+from reservations import tasks
 from reservations.exceptions import ReservationNotActive
 from reservations.models import Reservation, ReservationAction, ReservationStatus
 from reservations.services import cancellation
@@ -114,6 +117,12 @@ def test_manager_cancelling_a_showtime_refunds_every_purchase(
     other_show.refresh_from_db()
     assert other_show.status == ReservationStatus.CONFIRMED
     assert len(gateway.refunds) == 3
+    [announced] = Event.objects.filter(type="showtime.cancelled")
+    assert announced.data["showtime_id"] == showtime.pk
+    refunded = Event.objects.filter(type="reservation.cancelled").order_by("created")
+    assert sorted(
+        (e.data["reservation_id"], e.data.get("refund_amount")) for e in refunded
+    ) == sorted([(hold.pk, None)] + [(r.pk, str(r.amount_paid)) for r in sold])
 
 
 @pytest.mark.django_db
@@ -199,6 +208,21 @@ def test_the_management_command_resumes(gateway, django_capture_on_commit_callba
 
     assert out.getvalue() == "Cancelled and refunded 2 reservation(s).\n"
 
+    assert_refunded_once(gateway, sold)
+
+
+@pytest.mark.django_db
+def test_the_periodic_job_resumes(gateway, django_capture_on_commit_callbacks):
+    job = periodic_jobs()["showtime_cancellation_refunds"]
+    assert job.task is tasks.resume_cancelled_showtimes
+    showtime = ShowtimeFactory()
+    sold = sell(showtime, 2)
+    Showtime.objects.filter(pk=showtime.pk).update(is_cancelled=True)  # no task ran
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = job.task.enqueue()
+
+    assert result.return_value == 2
     assert_refunded_once(gateway, sold)
 
 

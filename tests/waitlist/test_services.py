@@ -7,6 +7,7 @@ import pytest
 from django.core import mail
 from django.core.management import call_command
 
+from events.periodic import periodic_jobs
 from reservations import services as booking
 from reservations.models import Reservation, ReservationStatus, ReservedSeat
 from tests.factories import (
@@ -15,7 +16,7 @@ from tests.factories import (
     ShowtimeFactory,
     UserFactory,
 )
-from waitlist import selectors, services
+from waitlist import selectors, services, tasks
 from waitlist.models import WaitlistEntry, WaitlistStatus
 
 pytestmark = pytest.mark.django_db
@@ -159,6 +160,21 @@ def test_an_unclaimed_offer_lapses_and_passes_to_the_next(
     assert lapsing.status == ReservationStatus.EXPIRED
     assert offered_labels(second) == ["A3"]
     assert [m.to for m in mail.outbox] == [[first.user.email], [second.user.email]]
+
+
+def test_the_periodic_job_lapses_offers(showtime, sold, buyer, clock, commit):
+    job = periodic_jobs()["waitlist_offers"]
+    assert job.task is tasks.process_all_waitlists
+    first, second = wait(showtime, 1), wait(showtime, 1)
+    with commit():
+        booking.cancel_reservation(reservation=sold["A3"], actor=buyer)
+    clock.advance(minutes=15)
+
+    with commit():
+        result = job.task.enqueue()
+
+    assert result.return_value == 1
+    assert refreshed(first, second) == [WaitlistStatus.LAPSED, WaitlistStatus.OFFERED]
 
 
 def test_a_lapsed_ordinary_hold_is_offered(showtime, buyer, clock, commit):
