@@ -21,8 +21,12 @@ def refund_cancelled_showtime(showtime_id: int, actor_id: int | None = None) -> 
 
 @task()
 def resume_cancelled_showtimes() -> int:
-    """Periodic: finish the refunds of cancelled showtimes a crash interrupted."""
-    return cancelled_showtimes.resume_cancelled_showtimes()
+    """Periodic: enqueue the refunds again for every cancelled showtime a crash
+    left with confirmed reservations; returns how many showtimes."""
+    showtime_ids = cancelled_showtimes.cancelled_showtimes_to_refund()
+    for showtime_id in showtime_ids:
+        refund_cancelled_showtime.enqueue(showtime_id)
+    return len(showtime_ids)
 
 
 register_periodic(

@@ -279,19 +279,26 @@ def on_seats_changed(sender, *, showtime_id: int, **kwargs) -> None:
         process_showtime_waitlist.enqueue(showtime_id)
 
 
-def process_waitlists() -> int:
-    """The periodic run: every showtime with open entries; returns offers made.
-
-    Catches what the on-commit trigger cannot: an offer that lapsed while nobody
-    touched its showtime, a trigger lost to a crash between commit and enqueue,
-    and waiting entries of showtimes that have started (closed).
-    """
-    showtime_ids = list(
+def showtimes_with_open_entries() -> list[int]:
+    """Ids of the showtimes whose waiting list has open entries."""
+    return list(
         WaitlistEntry.objects.filter(status__in=OPEN_STATUSES)
         .order_by("showtime_id")
         .values_list("showtime_id", flat=True)
         .distinct()
     )
+
+
+def process_waitlists() -> int:
+    """Run every showtime with open entries, here and now; returns offers made.
+
+    The backstop for what the on-commit trigger cannot catch: an offer that lapsed
+    while nobody touched its showtime, a trigger lost to a crash between commit and
+    enqueue, and waiting entries of showtimes that have started (closed). The
+    periodic job (``tasks.process_all_waitlists``) enqueues one run per showtime
+    instead, so one showtime's failure does not hold up the others.
+    """
     return sum(
-        len(process_showtime(showtime_id=showtime_id)) for showtime_id in showtime_ids
+        len(process_showtime(showtime_id=showtime_id))
+        for showtime_id in showtimes_with_open_entries()
     )

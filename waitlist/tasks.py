@@ -25,10 +25,14 @@ def process_showtime_waitlist(showtime_id: int) -> int:
 
 @task()
 def process_all_waitlists() -> int:
-    """The periodic run over every showtime with open entries (``process_waitlists``)."""
-    from .services import process_waitlists
+    """Periodic: enqueue a run for every showtime with open entries; returns how
+    many (see ``services.process_waitlists``)."""
+    from .services import showtimes_with_open_entries
 
-    return process_waitlists()
+    showtime_ids = showtimes_with_open_entries()
+    for showtime_id in showtime_ids:
+        process_showtime_waitlist.enqueue(showtime_id)
+    return len(showtime_ids)
 
 
 register_periodic(process_all_waitlists, every=60, name="waitlist_offers")

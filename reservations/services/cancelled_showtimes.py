@@ -8,8 +8,8 @@ task cancels the confirmed reservations one per transaction with
 ``cancellation.cancel_reservation`` (the whole amount paid back for a cancelled
 show, unused tickets void, seats freed, the audit trail), so a crash halfway
 leaves the rest confirmed and nothing half-done; ``resume_cancelled_showtimes``
-(periodic) runs it again for every cancelled showtime that still has confirmed
-reservations.
+(periodic, ``reservations.tasks``) enqueues it again for every cancelled showtime
+that still has confirmed reservations.
 
 Nobody is refunded twice: each step re-reads the reservation under the showtime
 lock and cancels only a confirmed one (``ReservationNotActive`` otherwise, which
@@ -90,10 +90,9 @@ def _cancel_one(
         return 1
 
 
-def resume_cancelled_showtimes() -> int:
-    """The periodic run: refund what a crash left of every cancelled showtime;
-    returns how many reservations it cancelled."""
-    showtime_ids = list(
+def cancelled_showtimes_to_refund() -> list[int]:
+    """Ids of cancelled showtimes that still have confirmed reservations."""
+    return list(
         Reservation.objects.filter(
             status=ReservationStatus.CONFIRMED, showtime__is_cancelled=True
         )
@@ -101,7 +100,13 @@ def resume_cancelled_showtimes() -> int:
         .values_list("showtime_id", flat=True)
         .distinct()
     )
+
+
+def resume_cancelled_showtimes() -> int:
+    """Refund, here and now, what a crash left of every cancelled showtime; returns
+    how many reservations it cancelled (the management command; the periodic job
+    enqueues one task per showtime instead)."""
     return sum(
         refund_cancelled_showtime(showtime_id=showtime_id)
-        for showtime_id in showtime_ids
+        for showtime_id in cancelled_showtimes_to_refund()
     )

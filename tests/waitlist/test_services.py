@@ -173,7 +173,7 @@ def test_the_periodic_job_lapses_offers(showtime, sold, buyer, clock, commit):
     with commit():
         result = job.task.enqueue()
 
-    assert result.return_value == 1
+    assert result.return_value == 1  # one showtime's run enqueued (and run)
     assert refreshed(first, second) == [WaitlistStatus.LAPSED, WaitlistStatus.OFFERED]
 
 
