@@ -6,6 +6,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.db import transaction
 
 from events.periodic import periodic_jobs
 from reservations import services as booking
@@ -67,6 +68,22 @@ def test_cancellation_offers_the_seat_as_a_hold_with_an_email(
     assert "A2" in email.body
     assert offer.code in email.body
     assert f"/api/reservations/{offer.pk}/purchase/" in email.body
+
+
+def test_the_offer_waits_for_the_commit(showtime, sold, buyer, commit):
+    entry = wait(showtime, 1)
+
+    def cancel_then_roll_back():
+        with transaction.atomic():
+            booking.cancel_reservation(reservation=sold["A1"], actor=buyer)
+            raise RuntimeError("rolled back")
+
+    with commit(), pytest.raises(RuntimeError):
+        cancel_then_roll_back()
+
+    assert refreshed(entry) == [WaitlistStatus.WAITING]
+    assert Reservation.objects.get(pk=sold["A1"].pk).status == "confirmed"
+    assert mail.outbox == []
 
 
 def test_an_offer_can_be_bought_like_any_hold(showtime, sold, buyer, commit):
