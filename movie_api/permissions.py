@@ -32,6 +32,11 @@ def is_staff_member(user) -> bool:
     return bool(user and user.is_authenticated and (user.is_staff or user.is_superuser))
 
 
+def can_manage_webhooks(user) -> bool:
+    """Outbound webhooks (their URLs and delivery logs) are for staff only."""
+    return is_staff_member(user)
+
+
 def can_see_all_reservations(user) -> bool:
     """Box office and staff see every reservation; customers only their own."""
     return is_staff_member(user) or bool(

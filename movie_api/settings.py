@@ -55,7 +55,9 @@ INSTALLED_APPS = [
     "corsheaders",
     "django_tasks",
     "django_tasks_db",
+    "django_rq",
     "events",
+    "webhooks",
     "accounts",
     "movies",
     "theaters",
@@ -334,17 +336,33 @@ PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "reservations.payments.TestGateway"
 
 # --- Background work (Django's Tasks API, the django-tasks backport) --------------
 # "database": a queue table in DATABASE_URL's database, run by `manage.py db_worker`;
+# "rq": RQ over Redis (REDIS_URL), run by `manage.py rqworker default --job-class django_tasks_rq.Job --with-scheduler`;
 # "immediate": run in the process that enqueues (on commit), for tests and one-offs.
 TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
 _TASK_BACKENDS = {
     "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
     "immediate": "django_tasks.backends.immediate.ImmediateBackend",
 }
 if TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(
         f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, got {TASKS_BACKEND!r}"
     )
+if TASKS_BACKEND == "rq" and not REDIS_URL:
+    raise ImproperlyConfigured("TASKS_BACKEND=rq needs REDIS_URL")
 TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND]}}
+# django-rq's queue for the rq backend (unused by the others). A job that runs longer
+# than this many seconds is killed (RQ's default is 180).
+RQ_QUEUES = {
+    "default": {"URL": REDIS_URL or "redis://127.0.0.1:6379/0", "DEFAULT_TIMEOUT": 300}
+}
+
+# --- Outbound webhooks -------------------------------------------------------------
+# Private, loopback and link-local destinations are refused unless this is on (a
+# receiver on the same host or network, e.g. in tests and demos).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# Seconds to connect and to wait for each read of an endpoint's answer.
+WEBHOOK_TIMEOUT_SECONDS = env_int("WEBHOOK_TIMEOUT_SECONDS", 5)
 
 # --- Catalogue: where theaters are and what they charge in -----------------------
 # What a theater created without a timezone or currency gets (IANA name, ISO 4217).

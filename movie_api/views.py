@@ -4,6 +4,7 @@ login) and the schema class the catalogue shares."""
 import logging
 import math
 
+from django.conf import settings
 from django.contrib import admin
 from django.core.cache import caches
 from django.db import OperationalError, connection
@@ -83,6 +84,24 @@ def _check_database() -> None:
         cursor.fetchone()
 
 
+def _task_queue_probe():
+    """A callable that touches the task queue, or None when there is no queue."""
+    backend = settings.TASKS["default"]["BACKEND"]
+    if backend == "django_tasks_db.DatabaseBackend":
+        from django_tasks_db.models import DBTaskResult
+
+        return lambda: DBTaskResult.objects.only("id").first()
+    if backend == "django_tasks_rq.RQBackend":
+        import redis
+
+        url = settings.RQ_QUEUES["default"]["URL"]
+        # fail fast, as the Redis cache does (REDIS_TIMEOUT_SECONDS' default)
+        return lambda: redis.Redis.from_url(
+            url, socket_connect_timeout=2, socket_timeout=2
+        ).ping()
+    return None
+
+
 def _check(name: str, probe) -> str:
     try:
         probe()
@@ -105,10 +124,10 @@ _READINESS = inline_serializer(
 
 
 class ReadinessView(APIView):
-    """200 when the database and both caches answer; 503 naming the one that did
-    not. There is no task queue yet: it is reported "not configured" and not
-    checked. The error is named by its type only (this endpoint is public); the
-    log has the message."""
+    """200 when the database, both caches and the task queue answer; 503 naming
+    the one that did not. The task queue is the database queue's table or RQ's
+    Redis; the immediate backend has none ("not configured"). The error is named
+    by its type only (this endpoint is public); the log has the message."""
 
     permission_classes = [permissions.AllowAny]
     authentication_classes: list = []
@@ -119,8 +138,11 @@ class ReadinessView(APIView):
         checks = {"database": _check("database", _check_database)}
         for name, alias in CACHE_CHECKS.items():
             checks[name] = _check(name, lambda alias=alias: caches[alias].get("ready"))
-        ready = all(value == "ok" for value in checks.values())
-        checks["task_queue"] = "not configured"
+        queue_probe = _task_queue_probe()
+        checks["task_queue"] = (
+            _check("task_queue", queue_probe) if queue_probe else "not configured"
+        )
+        ready = all(value in ("ok", "not configured") for value in checks.values())
         if not ready:
             return Response(
                 {"status": "unavailable", "checks": checks},

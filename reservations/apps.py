@@ -12,7 +12,7 @@ class ReservationsConfig(AppConfig):
         # and the booking side frees that showtime's holds in the same transaction.
         from showtimes.signals import showtime_cancelled
 
-        from . import tasks  # noqa: F401  (registers the periodic refund run)
+        from . import tasks  # noqa: F401  (registers its periodic jobs)
         from .services import on_showtime_cancelled
         from .services.cancelled_showtimes import on_showtime_cancelled_refund
 

@@ -1,4 +1,5 @@
-"""Background work of the booking side: refunding a cancelled showtime."""
+"""Background jobs of the booking side: the periodic hold-expiry sweep, and
+refunding a cancelled showtime (with its periodic resume)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,19 @@ from django_tasks import task
 
 from events.periodic import register_periodic
 
+from . import services
 from .services import cancelled_showtimes
+
+
+@task()
+def expire_holds() -> int:
+    """Expire every lapsed hold and free its seats; returns how many.
+
+    Correctness does not depend on it (every booking decision releases its
+    showtime's lapsed holds first); it frees seats of shows nobody is booking and
+    announces ``reservation.expired`` soon after the hold lapses.
+    """
+    return services.expire_holds()
 
 
 @task()
@@ -29,6 +42,7 @@ def resume_cancelled_showtimes() -> int:
     return len(showtime_ids)
 
 
+register_periodic(expire_holds, every=60, name="expire_holds")
 register_periodic(
     resume_cancelled_showtimes, every=300, name="showtime_cancellation_refunds"
 )

@@ -1,0 +1,1 @@
+"""Outbound webhooks: signed POSTs of outbox events to endpoints staff register."""
