@@ -206,3 +206,23 @@ def test_delete_of_an_offer_lets_it_go_to_the_next(
     theirs = WaitlistEntry.objects.get(user=other_user)
     assert theirs.status == WaitlistStatus.OFFERED
     assert theirs.reservation.reserved_seats.get().seat.label == "A1"
+
+
+def test_staff_see_waiting_lists_in_the_admin_read_only(client, showtime, sold, user):
+    from django.urls import reverse
+
+    entry = WaitlistEntry.objects.create(user=user, showtime=showtime, seats=2)
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+
+    listing = client.get(reverse("admin:waitlist_waitlistentry_changelist"))
+    detail = client.get(reverse("admin:waitlist_waitlistentry_change", args=[entry.pk]))
+    changed = client.post(
+        reverse("admin:waitlist_waitlistentry_change", args=[entry.pk]),
+        {"seats": 5, "status": "left"},
+    )
+
+    assert listing.status_code == detail.status_code == status.HTTP_200_OK
+    assert user.username in listing.content.decode()
+    assert changed.status_code == status.HTTP_403_FORBIDDEN
+    entry.refresh_from_db()
+    assert (entry.seats, entry.status) == (2, WaitlistStatus.WAITING)
