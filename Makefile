@@ -54,7 +54,7 @@ serve: $(VENV)/.runtime-installed
 # One task worker: the database queue's db_worker, or RQ's when TASKS_BACKEND=rq.
 worker: $(VENV)/.runtime-installed
 	@if [ "$$TASKS_BACKEND" = rq ]; then \
-		exec $(PY) manage.py rqworker default --job-class django_tasks_rq.Job --with-scheduler; \
+		exec $(PY) manage.py rqworker default --job-class django_tasks_rq.Job --worker-class rq.worker.SimpleWorker --with-scheduler; \
 	else \
 		exec $(PY) manage.py db_worker --no-reload; \
 	fi

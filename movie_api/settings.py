@@ -336,7 +336,8 @@ PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "reservations.payments.TestGateway"
 
 # --- Background work (Django's Tasks API, the django-tasks backport) --------------
 # "database": a queue table in DATABASE_URL's database, run by `manage.py db_worker`;
-# "rq": RQ over Redis (REDIS_URL), run by `manage.py rqworker default --job-class django_tasks_rq.Job --with-scheduler`;
+# "rq": RQ over Redis (REDIS_URL), run by `make worker` (rqworker with django-tasks-rq's
+# job class and RQ's SimpleWorker);
 # "immediate": run in the process that enqueues (on commit), for tests and one-offs.
 TASKS_BACKEND = env_str("TASKS_BACKEND", "database")
 _TASK_BACKENDS = {

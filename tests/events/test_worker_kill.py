@@ -105,6 +105,8 @@ def worker(env, *, until_empty: bool) -> list[str]:
             "default",
             "--job-class",
             "django_tasks_rq.Job",
+            "--worker-class",
+            "rq.worker.SimpleWorker",  # as make worker runs it
             *(["--burst"] if until_empty else []),
         ]
     return [
@@ -142,7 +144,7 @@ def test_an_event_outlives_a_worker_killed_while_dispatching_it(throwaway):
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own group: RQ forks a work horse per job
+            start_new_session=True,  # its own group, killed as one
         )
         try:
             deadline = time.monotonic() + 60
@@ -152,8 +154,8 @@ def test_an_event_outlives_a_worker_killed_while_dispatching_it(throwaway):
                 time.sleep(0.05)
         finally:
             os.killpg(first.pid, signal.SIGKILL)
-            # RQ runs each job in a forked "work horse" in a session of its own:
-            # the process that was running the task wrote its pid in the marker.
+            # The process running the task wrote its pid in the marker (the worker
+            # itself; RQ's forking worker would run it in a "work horse" of its own).
             if (tmp / "stalling").exists():
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(int((tmp / "stalling").read_text()), signal.SIGKILL)
