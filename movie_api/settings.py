@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "tickets",
     "reports",
     "notifications",
+    "waitlist",
     "web",
     "demo",
 ]
@@ -327,6 +328,8 @@ RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME = env_int(
     "RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME", 10
 )
 RESERVATION_MAX_ACTIVE_HOLDS = env_int("RESERVATION_MAX_ACTIVE_HOLDS", 5)
+# How long seats freed for a waiting list stay held for the customer offered them.
+WAITLIST_OFFER_SECONDS = env_int("WAITLIST_OFFER_SECONDS", 900)
 # Group holds (box office, staff): seats per reservation and how long the hold lasts.
 GROUP_BOOKING_MAX = env_int("GROUP_BOOKING_MAX", 100)
 GROUP_HOLD_SECONDS = env_int("GROUP_HOLD_SECONDS", 24 * 60 * 60)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("api/", include("pricing.urls")),
     path("api/", include("tickets.urls")),
     path("api/", include("reports.urls")),
+    path("api/", include("waitlist.urls")),
     path("api/", include("webhooks.urls")),
     path("api/health/", HealthView.as_view(), name="health"),
     path("api/health/live/", LivenessView.as_view(), name="health-live"),

@@ -12,10 +12,15 @@ class ReservationsConfig(AppConfig):
         # and the booking side frees that showtime's holds in the same transaction.
         from showtimes.signals import showtime_cancelled
 
+        from . import tasks  # noqa: F401  (registers its periodic jobs)
         from .services import on_showtime_cancelled
+        from .services.cancelled_showtimes import on_showtime_cancelled_refund
 
         showtime_cancelled.connect(
             on_showtime_cancelled, dispatch_uid="reservations_showtime_cancelled"
         )
-        # Registers the hold-expiry sweep with the periodic jobs (events.periodic).
-        from . import tasks  # noqa: F401
+        # Its purchases are refunded after that commit, one per transaction.
+        showtime_cancelled.connect(
+            on_showtime_cancelled_refund,
+            dispatch_uid="reservations_showtime_cancelled_refund",
+        )

@@ -25,6 +25,7 @@ from movie_api.middleware import current_request_id
 from showtimes.models import Showtime
 
 from ..models import Reservation, ReservationAction, ReservationEvent, Ticket
+from ..signals import announce_seats_changed
 
 
 def _plain(value):
@@ -155,6 +156,7 @@ def bump_seats_version(showtime_id: int) -> None:
     new version becomes visible exactly when the seat change commits.
     """
     Showtime.objects.filter(pk=showtime_id).update(seats_version=F("seats_version") + 1)
+    announce_seats_changed(showtime_id)
 
 
 def record_check_in(

@@ -29,6 +29,7 @@ from theaters.models import Screen, Seat
 
 from ..exceptions import BlockNotFound, UnknownSeats
 from ..models import ReservedSeat, SeatBlock
+from ..signals import announce_seats_changed
 from . import locking, seats
 from .audit import bump_seats_version
 
@@ -117,6 +118,8 @@ def _lock_showtimes(ids: list[int]) -> None:
 
 def _bump_all(ids: list[int]) -> None:
     Showtime.objects.filter(pk__in=ids).update(seats_version=F("seats_version") + 1)
+    for showtime_id in ids:
+        announce_seats_changed(showtime_id)
 
 
 @retry_once_on_transaction_conflict

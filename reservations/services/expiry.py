@@ -62,8 +62,10 @@ def cancel_holds_of_cancelled_showtime(
     Runs in the transaction that cancels the showtime, under its lock (a receiver of
     ``showtimes.signals.showtime_cancelled``). Lapsed holds are recorded as expired,
     the others as cancelled by ``actor`` (the manager) with nothing to refund.
-    Purchases stay confirmed: their buyers (or box office) cancel them for a full
-    refund whatever the cutoff, and their tickets are refused at the door.
+    Purchases are cancelled and refunded in full after this commits, one per
+    transaction (``cancelled_showtimes``); until then their buyers (or box office)
+    may cancel them for a full refund whatever the cutoff, and their tickets are
+    refused at the door.
     """
     now = now or timezone.now()
     release_expired_holds(showtime_id=showtime_id, now=now)

@@ -76,6 +76,7 @@ def create_reservation(
     voucher: str | None = None,
     accessible: bool = False,
     group_name: str = "",
+    hold_seconds: int | None = None,
 ) -> Reservation:
     """Hold ``labels`` on ``showtime`` for ``user``: all of them, or none (409).
 
@@ -88,6 +89,7 @@ def create_reservation(
     wheelchair space (see ``seats.ensure_access_rules``). A ``group_name`` makes a
     group hold (box office and staff only, else ``GroupBookingNotAllowed``): up to
     GROUP_BOOKING_MAX seats, for GROUP_HOLD_SECONDS, outside the hoarding limits.
+    ``hold_seconds`` replaces the hold's length (a waiting list's offer).
     """
     group = bool(group_name)
     if group and not can_book_groups(user):
@@ -113,7 +115,7 @@ def create_reservation(
             voucher, user_id=user.pk, showtime=showtime, rows=rows, now=now
         )
         total, discount = vouchers.totals(rows)
-        expires_at = seats.hold_deadline(now, group=group)
+        expires_at = seats.hold_deadline(now, group=group, seconds=hold_seconds)
         reservation = _create_with_unique_code(
             group_name=group_name,
             user=user,

@@ -48,10 +48,13 @@ def generate_ticket_code() -> str:
     return secrets.token_urlsafe(18)  # 24 characters, 144 bits
 
 
-def hold_deadline(now: datetime | None = None, *, group: bool = False) -> datetime:
-    seconds = (
-        settings.GROUP_HOLD_SECONDS if group else settings.RESERVATION_HOLD_SECONDS
-    )
+def hold_deadline(
+    now: datetime | None = None, *, group: bool = False, seconds: int | None = None
+) -> datetime:
+    if seconds is None:
+        seconds = (
+            settings.GROUP_HOLD_SECONDS if group else settings.RESERVATION_HOLD_SECONDS
+        )
     return (now or timezone.now()) + timedelta(seconds=seconds)
 
 

@@ -29,6 +29,7 @@ PUBLIC_OBJECT_PATHS = {
     "/api/showtimes/{pk}/",
     "/api/showtimes/{pk}/seats/",
     "/api/showtimes/{pk}/best-seats/",
+    "/api/showtimes/{pk}/waitlist/",  # joining a showtime's list: any customer
     "/api/ticket-types/{pk}/",
 }
 
@@ -49,7 +50,7 @@ ROLE_ONLY_PATHS = {
 }
 
 # Which of the owner's objects fills the path, by its first segment after /api/.
-OBJECT_FOR = {"reservations": "held", "tickets": "ticket"}
+OBJECT_FOR = {"reservations": "held", "tickets": "ticket", "waitlist": "waitlist_entry"}
 # Paths that need another of the owner's objects than their segment's.
 OBJECT_FOR_PATH = {
     "/api/reservations/{pk}/swap-seats/": "confirmed",

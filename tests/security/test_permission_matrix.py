@@ -213,6 +213,10 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("POST",   "/api/reservations/{pk}/refund/"):   Row(401, 403, 403, 200, 200, obj="confirmed", body=lambda w, u: {"reason": "goodwill"}),
     ("GET",    "/api/tickets/{code}/qr.svg"):       Row(401, 200, 404, 200, 200, obj="ticket"),
     ("POST",   "/api/check-in/"):                   Row(401, 403, 403, 200, 200, body=lambda w, u: {"code": w.ticket.code}),
+    # waiting lists: every signed-in user is a customer; entries are one's own
+    ("POST",   "/api/showtimes/{pk}/waitlist/"):    Row(401, 201, 201, 201, 201, obj="full_showtime", body=lambda w, u: {"seats": 1}),
+    ("GET",    "/api/waitlist/"):                   Row(401, 200, 200, 200, 200),
+    ("DELETE", "/api/waitlist/{pk}/"):              Row(401, 204, 404, 404, 404, obj="waitlist_entry"),
     # reports: catalogue managers and staff
     ("GET",    "/api/reports/sales/"):              Row(401, 403, 200, 403, 200, query={"from": "2030-01-01", "to": "2030-01-31"}),
     # outbound webhooks: staff only

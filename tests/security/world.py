@@ -27,6 +27,7 @@ from tests.factories import (
 from theaters.models import Screen, Theater
 from webhooks.models import Endpoint
 from webhooks.services import create_endpoint
+from waitlist.models import WaitlistEntry
 
 PASSWORD = "Str0ng-pass!"  # tests.factories.UserFactory's
 ROLES = ("anonymous", "customer", "manager", "box_office", "staff")
@@ -65,6 +66,8 @@ class World:
     showtime_block: BlockRef  # B9 blocked on showtime
     screen_block: BlockRef  # C8 blocked on spare_screen
     webhook: Endpoint  # an outbound webhook endpoint (staff only)
+    full_showtime: Showtime  # one seat, sold: its waiting list takes names
+    waitlist_entry: WaitlistEntry  # customer's, waiting on showtime
 
     @property
     def ticket(self) -> Ticket:
@@ -131,7 +134,23 @@ def build_world() -> World:
         webhook=create_endpoint(
             url="http://93.184.216.34/hooks", events=["reservation.confirmed"]
         ),
+        full_showtime=_sold_out(theater, movie, now),
+        waitlist_entry=WaitlistEntry.objects.create(
+            user=customer, showtime=showtime, seats=1
+        ),
     )
+
+
+def _sold_out(theater: Theater, movie: Movie, now) -> Showtime:
+    """A showtime of one seat, bought."""
+    layout = [{"row": "A", "seats": 1, "category": "standard"}]
+    showtime = ShowtimeFactory(
+        movie=movie,
+        screen=ScreenFactory(theater=theater, layout=layout),
+        starts_at=now + timedelta(days=5),
+    )
+    ReservationFactory(showtime=showtime, seats=["A1"], purchased=True)
+    return showtime
 
 
 def bearer(user: User) -> str:
