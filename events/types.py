@@ -13,6 +13,13 @@ EVENT_TYPES = {
     "reservation.confirmed": "A hold was bought; amount is what was charged.",
     "reservation.cancelled": "A reservation was cancelled; refund_amount is what was refunded.",
     "reservation.expired": "A hold lapsed and its seats were freed.",
+    "reservation.seats_cancelled": (
+        "Some seats of a purchase were given back; refund_amount and fee are this cancel's."
+    ),
+    "reservation.refunded": (
+        "A purchase was refunded in full by box office or staff, or a payment that came "
+        "after its hold lapsed was refunded; refund_amount (or amount) is what was refunded."
+    ),
     # data: reservation_id, showtime_id, status, ticket_id, seat.
     "ticket.checked_in": "A ticket was scanned at the door.",
     # showtimes/services.py; data: showtime_id, movie_id, screen_id, starts_at.

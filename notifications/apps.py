@@ -19,8 +19,9 @@ class NotificationsConfig(AppConfig):
             handlers.on_reservation_confirmed,
             name="notifications.confirmation_email",
         )
-        subscribe(
+        for type_ in (
             "reservation.cancelled",
-            handlers.on_refund,
-            name="notifications.refund_email",
-        )
+            "reservation.seats_cancelled",
+            "reservation.refunded",
+        ):
+            subscribe(type_, handlers.on_refund, name="notifications.refund_email")

@@ -26,7 +26,10 @@ def on_refund(event: Event) -> None:
     """A refund email for a purchase cancelled (or some of its seats given back,
     or a kept fee refunded later): what this event refunded. A cancelled hold,
     never paid for, gets none."""
-    data = event.data
+    data = dict(event.data)
+    if "refund_amount" not in data and event.type == "reservation.refunded":
+        # a payment that came after its hold lapsed, refunded whole: ``amount``
+        data["refund_amount"] = data.get("amount") or "0"
     refunded = Decimal(str(data.get("refund_amount") or "0"))
     if data.get("previous_status") != "confirmed" and not refunded:
         return

@@ -82,12 +82,15 @@ EVENT_TYPES = {
     ReservationAction.CANCELLED: "reservation.cancelled",
     ReservationAction.EXPIRED: "reservation.expired",
     ReservationAction.CHECKED_IN: "ticket.checked_in",
+    ReservationAction.SEATS_CANCELLED: "reservation.seats_cancelled",
+    ReservationAction.REFUNDED: "reservation.refunded",
 }
 # The audit details an event carries (ids and a few fields, nothing personal).
 _EVENT_DETAILS = {
     "seats": "seats",
     "amount": "amount",
     "refund_amount": "refund_amount",
+    "fee": "fee",
     "expires_at": "expires_at",
     "reason": "reason",
     "ticket": "ticket_id",

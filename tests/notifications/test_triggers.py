@@ -6,6 +6,8 @@ dispatched on commit, the handler records the email and its task sends it (the
 immediate task backend runs each step as it is enqueued).
 """
 
+from decimal import Decimal
+
 import pytest
 from django.core.management import call_command
 from rest_framework import status
@@ -104,6 +106,44 @@ def test_cancelling_a_purchase_emails_the_refund(smtp_server, buyer, client_for)
     assert "Seats:    A1, A2" in text
     cancelled = Event.objects.get(type="reservation.cancelled")
     assert Email.objects.get(kind=EmailKind.REFUND).event_id == str(cancelled.id)
+
+
+def test_seats_given_back_then_a_full_refund_email_each_refund(
+    smtp_server, buyer, box_office, client_for
+):
+    """Per-seat cancellation and a box-office refund in full are refunds too: one
+    email each, saying what that step refunded."""
+    client = client_for(buyer)
+    reservation_id = hold(client, showtime_in("berlin"), seats=("A1", "A2", "A3"))
+    purchase(client, reservation_id)
+
+    given_back = client.post(
+        f"/api/reservations/{reservation_id}/cancel-seats/",
+        {"seats": ["A2"]},
+        format="json",
+    )
+    full = client_for(box_office).post(
+        f"/api/reservations/{reservation_id}/refund/",
+        {"reason": "projector failed"},
+        format="json",
+    )
+
+    assert given_back.status_code == full.status_code == status.HTTP_200_OK
+    seats_event = Event.objects.get(type="reservation.seats_cancelled")
+    refunded_event = Event.objects.get(type="reservation.refunded")
+    first, second = (
+        Decimal(seats_event.data["refund_amount"]),
+        Decimal(refunded_event.data["refund_amount"]),
+    )
+    reservation = Reservation.objects.get(pk=reservation_id)
+    assert first + second == reservation.refund_amount == reservation.amount_paid
+    _, partial, whole = smtp_server.messages()
+    assert partial["Subject"].startswith(f"Refund of {first} EUR: ")
+    assert whole["Subject"].startswith(f"Refund of {second} EUR: ")
+    assert {e.event_id for e in Email.objects.filter(kind=EmailKind.REFUND)} == {
+        str(seats_event.id),
+        str(refunded_event.id),
+    }
 
 
 def test_holds_send_no_email(smtp_server, buyer, client_for):

@@ -25,9 +25,9 @@ from tests.factories import (
     UserFactory,
 )
 from theaters.models import Screen, Theater
+from waitlist.models import WaitlistEntry
 from webhooks.models import Endpoint
 from webhooks.services import create_endpoint
-from waitlist.models import WaitlistEntry
 
 PASSWORD = "Str0ng-pass!"  # tests.factories.UserFactory's
 ROLES = ("anonymous", "customer", "manager", "box_office", "staff")
