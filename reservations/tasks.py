@@ -1,5 +1,5 @@
-"""Background jobs of the booking side: the periodic hold-expiry sweep, and
-refunding a cancelled showtime (with its periodic resume)."""
+"""Background jobs of the booking side: the periodic hold-expiry sweep, payment
+reconciliation, and refunding a cancelled showtime (with its periodic resume)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django_tasks import task
 from events.periodic import register_periodic
 
 from . import services
-from .services import cancelled_showtimes
+from .services import cancelled_showtimes, reconciliation
 
 
 @task()
@@ -21,6 +21,14 @@ def expire_holds() -> int:
     announces ``reservation.expired`` soon after the hold lapses.
     """
     return services.expire_holds()
+
+
+@task()
+def reconcile_payments() -> dict[str, int]:
+    """Make payments and bookings agree (``manage.py reconcile_payments``): send
+    pending refunds again, settle payments that succeeded without tickets, end
+    confirmed reservations never paid. Returns what it fixed, by kind."""
+    return dict(reconciliation.reconcile_payments())
 
 
 @task()
@@ -43,6 +51,7 @@ def resume_cancelled_showtimes() -> int:
 
 
 register_periodic(expire_holds, every=60, name="expire_holds")
+register_periodic(reconcile_payments, every=300, name="reconcile_payments")
 register_periodic(
     resume_cancelled_showtimes, every=300, name="showtime_cancellation_refunds"
 )

@@ -8,8 +8,9 @@ from django.core.management import call_command
 from django.utils import timezone
 from rest_framework import status
 
+from events.periodic import periodic_jobs
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus, WebhookEvent
-from reservations import services
+from reservations import services, tasks
 from reservations.models import Reservation, ReservationAction, ReservationStatus
 from tests.factories import ShowtimeFactory
 
@@ -345,6 +346,26 @@ def test_reconcile_settles_a_payment_whose_webhook_never_came(
     reservation.refresh_from_db()
     assert reservation.status == ReservationStatus.CONFIRMED
     assert reservation.tickets.count() == 1
+
+
+def test_the_scheduler_reconciles_every_five_minutes(
+    stripe, user, auth_client, django_capture_on_commit_callbacks
+):
+    """The periodic job is the command's work: a payment whose webhook never came
+    is settled by the scheduler's run, without anyone running the command."""
+    job = periodic_jobs()["reconcile_payments"]
+    assert (job.task, job.every) == (tasks.reconcile_payments, timedelta(minutes=5))
+    reservation = hold(user)
+    intent_id = purchase(auth_client, reservation).json()["payment_intent"]
+    stripe.succeed(intent_id)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        result = job.task.enqueue()
+
+    reservation.refresh_from_db()
+    assert reservation.status == ReservationStatus.CONFIRMED
+    assert reservation.tickets.count() == 1
+    assert sum(result.return_value.values()) >= 1
 
 
 def test_reconcile_ends_a_confirmed_reservation_without_a_payment(
