@@ -1,0 +1,276 @@
+"""A small WSGI layer in front of Django for the seat map, the hottest public read.
+
+``GET /api/showtimes/{id}/seats/`` from an anonymous caller (no Authorization, no
+Cookie) is answered from a per-process copy of what Django answered for the same
+request, while the seat map's version is unchanged. The version is read with one
+primary-key query per request: the showtime's ``seats_version`` (bumped by every
+seat-changing transaction, inside its showtime lock), its prices and start, and
+its screen's layout (seat categories and features). A hold lapses by time, without
+a write: a copy is used only until the next hold deadline (``hold_deadlines``) after
+it was taken.
+
+Why it is right:
+
+- The version is read *before* Django builds the answer it copies, so a copy is
+  never older than its version: once a sale commits, every request that starts
+  afterwards reads the new version and misses. A sold seat is never shown
+  available after the sale's commit.
+- The copy is Django's own answer (status 200, every header: content type, ETag,
+  CORS, security headers, Vary), keyed by the request headers those depend on
+  (Host, Origin, Accept, scheme, X-Forwarded-Proto, the query string); only
+  ``X-Request-ID`` is made per request, exactly as RequestIdMiddleware does.
+- ``If-None-Match`` equal to the copy's ETag is answered 304 with the headers
+  Django sent for the same 304 (copied the first time); any other conditional
+  request goes to Django.
+- The anonymous throttle counts every request answered here (the same class and
+  counters as DRF's); a refused request goes to Django, which refuses it with the
+  usual 429. The request metrics and the JSON log line are recorded as the
+  middleware would.
+
+Anything else (other paths and methods, credentials, a copy that is missing or out
+of date, a 404) goes to Django untouched. ``FAST_PATH=0`` switches it off.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import OrderedDict
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.core import signals
+from django.db import connection
+from django.utils import timezone
+
+SEAT_MAP = re.compile(r"/api/showtimes/([1-9][0-9]{0,17})/seats/\Z")
+ROUTE = "showtime-seats"
+MAX_ENTRIES = 512
+# Request headers the answer (or its headers) may depend on: part of the copy's key.
+KEY_HEADERS = (
+    "QUERY_STRING",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "HTTP_ORIGIN",
+    "HTTP_ACCEPT",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "wsgi.url_scheme",
+)
+_STATUS_TEXT = {200: "200 OK", 304: "304 Not Modified"}
+
+
+class _Copy:
+    __slots__ = ("body", "etag", "headers", "not_modified", "valid_until", "version")
+
+    def __init__(self, version, valid_until, headers, body, etag):
+        self.version, self.valid_until = version, valid_until
+        self.headers, self.body, self.etag = headers, body, etag
+        self.not_modified = None  # headers of Django's 304, once seen
+
+
+class FastPath:
+    """WSGI middleware: ``FastPath(get_wsgi_application())``."""
+
+    def __init__(self, app):
+        self.app = app
+        self._copies: OrderedDict[tuple, _Copy] = OrderedDict()
+        self._lock = threading.Lock()
+        self._sql = None
+
+    # --- WSGI ----------------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or "HTTP_AUTHORIZATION" in environ
+            or "HTTP_COOKIE" in environ
+            or not settings.FAST_PATH
+        ):
+            return self.app(environ, start_response)
+        match = SEAT_MAP.match(environ.get("PATH_INFO", ""))
+        if match is None:
+            return self.app(environ, start_response)
+        started = time.perf_counter()
+        # As Django's handler does around a request (closes obsolete connections).
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        try:
+            return self._serve(environ, start_response, match, started)
+        finally:
+            signals.request_finished.send(sender=self.__class__)
+
+    def _serve(self, environ, start_response, match, started):
+        version = self._seat_map_version(int(match[1]))
+        if version is None:
+            return self.app(environ, start_response)  # Django's 404
+        now = timezone.now()
+        key = (environ["PATH_INFO"], *(environ.get(h) for h in KEY_HEADERS))
+        copy = self._get(key)
+        current = (
+            copy is not None
+            and copy.version == _full(version)
+            and now < copy.valid_until
+        )
+        if not current:
+            return self._through(environ, start_response, key, version, now)
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match is not None and (
+            if_none_match != copy.etag or copy.not_modified is None
+        ):
+            return self._through(environ, start_response, key, version, now)
+        if not _anon_throttle_allows(environ):
+            return self.app(environ, start_response)
+        request_id = _request_id(environ)
+        if if_none_match is not None:
+            status, headers, body = 304, copy.not_modified, b""
+        else:
+            status, headers, body = 200, copy.headers, copy.body
+        start_response(_STATUS_TEXT[status], [*headers, ("X-Request-ID", request_id)])
+        _observe(status, time.perf_counter() - started, request_id)
+        return [body]
+
+    # --- falling through, and copying what Django answers ----------------------------
+
+    def _through(self, environ, start_response, key, version, now):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        status = captured.get("status", "")
+        if not status.startswith(("200 ", "304 ")):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        headers = [
+            (name, value)
+            for name, value in captured["headers"]
+            if name.lower() != "x-request-id"
+        ]
+        if any(name.lower() == "set-cookie" for name, _ in headers):
+            return [body]
+        etag = next((v for n, v in headers if n.lower() == "etag"), None)
+        full_version = _full(version)
+        if status.startswith("304 "):
+            copy = self._get(key)
+            if copy is not None and copy.version == full_version and copy.etag == etag:
+                copy.not_modified = headers
+            return [body]
+        if etag is None or "HTTP_IF_NONE_MATCH" in environ:
+            return [body]
+        copy = _Copy(full_version, _valid_until(version[1], now), headers, body, etag)
+        with self._lock:
+            self._copies[key] = copy
+            self._copies.move_to_end(key)
+            while len(self._copies) > MAX_ENTRIES:
+                self._copies.popitem(last=False)
+        return [body]
+
+    def _get(self, key) -> _Copy | None:
+        with self._lock:
+            return self._copies.get(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._copies.clear()
+
+    # --- the version -----------------------------------------------------------------
+
+    def _seat_map_version(self, showtime_id: int):
+        """(seats_version, hold deadlines, prices, start, layout) as text, or None."""
+        if self._sql is None:
+            from showtimes.models import Showtime
+            from theaters.models import Screen
+
+            quote = connection.ops.quote_name
+            self._sql = (
+                "SELECT s.seats_version, CAST(s.hold_deadlines AS TEXT), "
+                "CAST(s.prices AS TEXT), CAST(s.starts_at AS TEXT), "
+                "CAST(sc.layout AS TEXT) "
+                f"FROM {quote(Showtime._meta.db_table)} s "
+                f"JOIN {quote(Screen._meta.db_table)} sc ON sc.id = s.screen_id "
+                "WHERE s.id = %s"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(self._sql, [showtime_id])
+            return cursor.fetchone()
+
+
+def _full(version: tuple) -> tuple:
+    """What must be equal for a copy to be current: all but the deadlines (which
+    change only with ``seats_version``)."""
+    return (version[0], *version[2:])
+
+
+def _valid_until(deadlines_text: str, now):
+    """The first hold deadline after ``now`` (when the map changes by itself)."""
+    from showtimes.models import deadline_stamp
+
+    stamp = deadline_stamp(now)
+    for deadline, _seats in json.loads(deadlines_text or "[]"):
+        if deadline > stamp:
+            return _parse_stamp(deadline)
+    return _FOREVER
+
+
+def _parse_stamp(stamp: str):
+    from datetime import UTC, datetime
+
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+
+
+class _Forever:
+    def __gt__(self, other):
+        return True
+
+
+_FOREVER = _Forever()
+
+
+def _request_id(environ) -> str:
+    from .middleware import clean_request_id
+
+    return clean_request_id(environ.get("HTTP_X_REQUEST_ID"))
+
+
+def _anon_throttle_allows(environ) -> bool:
+    from django.contrib.auth.models import AnonymousUser
+    from django.http.request import HttpHeaders
+
+    from .throttling import AnonThrottle
+
+    request = SimpleNamespace(
+        META=environ, headers=HttpHeaders(environ), user=AnonymousUser()
+    )
+    return AnonThrottle().allow_request(request, None)
+
+
+def _observe(status: int, seconds: float, request_id: str) -> None:
+    from . import logs, metrics
+
+    metrics.observe_request(route=ROUTE, method="GET", status=status, seconds=seconds)
+    if settings.LOG_FORMAT == "json":
+        logs.request_logger.info(
+            "%s %s %s",
+            "GET",
+            ROUTE,
+            status,
+            extra={
+                "data": {
+                    "request_id": request_id,
+                    "user_id": None,
+                    "route": ROUTE,
+                    "method": "GET",
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                }
+            },
+        )
