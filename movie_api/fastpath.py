@@ -38,6 +38,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from functools import partial
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -46,7 +47,7 @@ from django.db import connection
 from django.utils import timezone
 
 SEAT_MAP = re.compile(r"/api/showtimes/([1-9][0-9]{0,17})/seats/\Z")
-ROUTE = "showtime-seats"
+MOVIES = "/api/movies/"
 MAX_ENTRIES = 512
 # Request headers the answer (or its headers) may depend on: part of the copy's key.
 KEY_HEADERS = (
@@ -80,6 +81,7 @@ class FastPath:
         self._copies: OrderedDict[tuple, _Copy] = OrderedDict()
         self._lock = threading.Lock()
         self._sql = None
+        self._movies_sql = None
 
     # --- WSGI ----------------------------------------------------------------------
 
@@ -91,36 +93,45 @@ class FastPath:
             or not settings.FAST_PATH
         ):
             return self.app(environ, start_response)
-        match = SEAT_MAP.match(environ.get("PATH_INFO", ""))
-        if match is None:
-            return self.app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        if path == MOVIES:
+            route, version_of = "movie-list", self._movies_version
+        else:
+            match = SEAT_MAP.match(path)
+            if match is None:
+                return self.app(environ, start_response)
+            route = "showtime-seats"
+            version_of = partial(self._seat_map_version, int(match[1]))
         started = time.perf_counter()
         # As Django's handler does around a request (closes obsolete connections).
         signals.request_started.send(sender=self.__class__, environ=environ)
         try:
-            return self._serve(environ, start_response, match, started)
+            return self._serve(environ, start_response, route, version_of, started)
         finally:
             signals.request_finished.send(sender=self.__class__)
 
-    def _serve(self, environ, start_response, match, started):
-        version = self._seat_map_version(int(match[1]))
-        if version is None:
-            return self.app(environ, start_response)  # Django's 404
-        now = timezone.now()
+    def _serve(self, environ, start_response, route, version_of, started):
+        from showtimes.models import deadline_stamp
+
+        now = deadline_stamp(
+            timezone.now()
+        )  # a fixed-width UTC stamp: compares as text
+        found = version_of(now)
+        if found is None:
+            return self.app(environ, start_response)  # e.g. Django's 404
+        version, valid_until = found
         key = (environ["PATH_INFO"], *(environ.get(h) for h in KEY_HEADERS))
         copy = self._get(key)
         current = (
-            copy is not None
-            and copy.version == _full(version)
-            and now < copy.valid_until
+            copy is not None and copy.version == version and now < copy.valid_until
         )
         if not current:
-            return self._through(environ, start_response, key, version, now)
+            return self._through(environ, start_response, key, version, valid_until)
         if_none_match = environ.get("HTTP_IF_NONE_MATCH")
         if if_none_match is not None and (
             if_none_match != copy.etag or copy.not_modified is None
         ):
-            return self._through(environ, start_response, key, version, now)
+            return self._through(environ, start_response, key, version, valid_until)
         if not _anon_throttle_allows(environ):
             return self.app(environ, start_response)
         request_id = _request_id(environ)
@@ -129,12 +140,12 @@ class FastPath:
         else:
             status, headers, body = 200, copy.headers, copy.body
         start_response(_STATUS_TEXT[status], [*headers, ("X-Request-ID", request_id)])
-        _observe(status, time.perf_counter() - started, request_id)
+        _observe(route, status, time.perf_counter() - started, request_id)
         return [body]
 
     # --- falling through, and copying what Django answers ----------------------------
 
-    def _through(self, environ, start_response, key, version, now):
+    def _through(self, environ, start_response, key, version, valid_until):
         captured = {}
 
         def capture(status, headers, exc_info=None):
@@ -158,15 +169,14 @@ class FastPath:
         if any(name.lower() == "set-cookie" for name, _ in headers):
             return [body]
         etag = next((v for n, v in headers if n.lower() == "etag"), None)
-        full_version = _full(version)
         if status.startswith("304 "):
             copy = self._get(key)
-            if copy is not None and copy.version == full_version and copy.etag == etag:
+            if copy is not None and copy.version == version and copy.etag == etag:
                 copy.not_modified = headers
             return [body]
         if etag is None or "HTTP_IF_NONE_MATCH" in environ:
             return [body]
-        copy = _Copy(full_version, _valid_until(version[1], now), headers, body, etag)
+        copy = _Copy(version, valid_until, headers, body, etag)
         with self._lock:
             self._copies[key] = copy
             self._copies.move_to_end(key)
@@ -184,8 +194,9 @@ class FastPath:
 
     # --- the version -----------------------------------------------------------------
 
-    def _seat_map_version(self, showtime_id: int):
-        """(seats_version, hold deadlines, prices, start, layout) as text, or None."""
+    def _seat_map_version(self, showtime_id: int, now):
+        """The seat map's version (its seats_version, prices, start and layout) and
+        the next hold deadline after ``now``; None for an unknown showtime."""
         if self._sql is None:
             from showtimes.models import Showtime
             from theaters.models import Screen
@@ -201,38 +212,39 @@ class FastPath:
             )
         with connection.cursor() as cursor:
             cursor.execute(self._sql, [showtime_id])
-            return cursor.fetchone()
+            row = cursor.fetchone()
+        if row is None:
+            return None
+        return (row[0], *row[2:]), _valid_until(row[1], now)
+
+    def _movies_version(self, now):
+        """The movie list's version: a counter the database itself bumps on every
+        write to the movies table (triggers, movies/migrations); None without it."""
+        if self._movies_sql is None:
+            from movies.models import CatalogueVersion
+
+            self._movies_sql = (
+                "SELECT version FROM "
+                f"{connection.ops.quote_name(CatalogueVersion._meta.db_table)} "
+                "WHERE id = 1"
+            )
+        with connection.cursor() as cursor:
+            cursor.execute(self._movies_sql)
+            row = cursor.fetchone()
+        return None if row is None else ((row[0],), _FOREVER)
 
 
-def _full(version: tuple) -> tuple:
-    """What must be equal for a copy to be current: all but the deadlines (which
-    change only with ``seats_version``)."""
-    return (version[0], *version[2:])
-
-
-def _valid_until(deadlines_text: str, now):
-    """The first hold deadline after ``now`` (when the map changes by itself)."""
-    from showtimes.models import deadline_stamp
-
-    stamp = deadline_stamp(now)
-    for deadline, _seats in json.loads(deadlines_text or "[]"):
-        if deadline > stamp:
-            return _parse_stamp(deadline)
+def _valid_until(deadlines_text: str, now: str) -> str:
+    """The first hold deadline after ``now`` (when the map changes by itself), as
+    a stamp (showtimes.models.deadline_stamp), or one after every stamp."""
+    if deadlines_text and deadlines_text != "[]":
+        for deadline, _seats in json.loads(deadlines_text):
+            if deadline > now:
+                return deadline
     return _FOREVER
 
 
-def _parse_stamp(stamp: str):
-    from datetime import UTC, datetime
-
-    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
-
-
-class _Forever:
-    def __gt__(self, other):
-        return True
-
-
-_FOREVER = _Forever()
+_FOREVER = "~"  # sorts after every "YYYY-..." stamp
 
 
 def _request_id(environ) -> str:
@@ -241,33 +253,41 @@ def _request_id(environ) -> str:
     return clean_request_id(environ.get("HTTP_X_REQUEST_ID"))
 
 
-def _anon_throttle_allows(environ) -> bool:
-    from django.contrib.auth.models import AnonymousUser
-    from django.http.request import HttpHeaders
+class _Anonymous:
+    """What the throttles ask of an anonymous ``request.user``."""
 
+    is_authenticated = False
+    pk = None
+
+
+_ANONYMOUS = _Anonymous()
+
+
+def _anon_throttle_allows(environ) -> bool:
     from .throttling import AnonThrottle
 
-    request = SimpleNamespace(
-        META=environ, headers=HttpHeaders(environ), user=AnonymousUser()
-    )
+    # DRF's get_ident reads REMOTE_ADDR and this one header only.
+    forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+    headers = {} if forwarded is None else {"x-forwarded-for": forwarded}
+    request = SimpleNamespace(META=environ, headers=headers, user=_ANONYMOUS)
     return AnonThrottle().allow_request(request, None)
 
 
-def _observe(status: int, seconds: float, request_id: str) -> None:
+def _observe(route: str, status: int, seconds: float, request_id: str) -> None:
     from . import logs, metrics
 
-    metrics.observe_request(route=ROUTE, method="GET", status=status, seconds=seconds)
+    metrics.observe_request(route=route, method="GET", status=status, seconds=seconds)
     if settings.LOG_FORMAT == "json":
         logs.request_logger.info(
             "%s %s %s",
             "GET",
-            ROUTE,
+            route,
             status,
             extra={
                 "data": {
                     "request_id": request_id,
                     "user_id": None,
-                    "route": ROUTE,
+                    "route": route,
                     "method": "GET",
                     "status": status,
                     "duration_ms": round(seconds * 1000, 3),

@@ -16,7 +16,7 @@ from movie_api.fastpath import FastPath
 from reservations import services
 from reservations.services import cancellation, expiry, holds, purchase, swaps
 from showtimes.models import Showtime
-from tests.factories import ShowtimeFactory, UserFactory
+from tests.factories import MovieFactory, ShowtimeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -303,3 +303,68 @@ def gateway(settings):
 @pytest.fixture
 def user(db):
     return UserFactory()
+
+
+# --- the movie list, keyed by the version the database's triggers bump ----------------
+
+
+@pytest.fixture
+def catalogue(db):
+    """The version row (a transactional test elsewhere may have flushed it)."""
+    from movies.models import CatalogueVersion
+
+    CatalogueVersion.objects.get_or_create(id=1)
+    MovieFactory(title="Alpha")
+
+
+def titles(app, query: str = "") -> list[str]:
+    status, _headers, body = call(app, "/api/movies/", QUERY_STRING=query)
+    assert status == "200 OK"
+    return [movie["title"] for movie in json.loads(body)["results"]]
+
+
+def test_the_movie_list_copy_has_djangos_bytes_and_headers(fast, django_app, catalogue):
+    first = call(fast, "/api/movies/")
+    second = call(fast, "/api/movies/")
+    direct = call(WSGIHandler(), "/api/movies/")
+
+    assert django_app.calls == 1
+    assert first[2] == second[2] == direct[2]
+    assert stable(first[1]) == stable(second[1]) == stable(direct[1])
+    etag = dict(second[1])["ETag"]
+    call(fast, "/api/movies/", HTTP_IF_NONE_MATCH=etag)
+    not_modified = call(fast, "/api/movies/", HTTP_IF_NONE_MATCH=etag)
+    assert not_modified[0] == "304 Not Modified"
+    assert django_app.calls == 2
+
+
+def test_every_kind_of_movie_write_shows_at_once(fast, catalogue):
+    from movies.models import Movie
+
+    assert titles(fast) == ["Alpha"]
+    MovieFactory(title="Beta")
+    assert titles(fast) == ["Alpha", "Beta"]
+    Movie.objects.filter(title="Beta").update(title="Gamma")  # no signal sent
+    assert titles(fast) == ["Alpha", "Gamma"]
+    Movie.objects.bulk_create([Movie(title="Delta", duration_minutes=90)])
+    assert titles(fast) == ["Alpha", "Delta", "Gamma"]
+    Movie.objects.filter(title="Alpha").delete()
+    assert titles(fast) == ["Delta", "Gamma"]
+
+
+def test_each_query_string_has_its_own_copy(fast, catalogue):
+    MovieFactory(title="Beta", genre="comedy")
+
+    assert titles(fast, "genre=comedy") == ["Beta"]
+    assert titles(fast) == ["Alpha", "Beta"]
+    assert titles(fast, "ordering=-title") == ["Beta", "Alpha"]
+    assert call(fast, "/api/movies/", QUERY_STRING="page=9")[0].startswith("400")
+
+
+def test_without_the_version_row_the_list_goes_to_django(fast, django_app, catalogue):
+    from movies.models import CatalogueVersion
+
+    CatalogueVersion.objects.all().delete()
+    titles(fast)
+    titles(fast)
+    assert django_app.calls == 2
