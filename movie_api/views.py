@@ -173,11 +173,12 @@ def admin_login(request):
 
 
 class PlainRowListMixin:
-    """``list()`` from plain rows: the filtered, ordered, paginated queryset is read
-    with ``values(*row_fields)`` and shaped by ``to_rows`` into exactly what the
-    serializer would show (each app's test compares the two). Hot public lists use
-    it: model instances, their related objects and a serializer field per value
-    cost several times the query itself."""
+    # ``list()`` from plain rows: the filtered, ordered, paginated queryset is read
+    # with ``values(*row_fields)`` and shaped by ``to_rows`` into exactly what the
+    # serializer would show (each app's test compares the two). Hot public lists use
+    # it: model instances, their related objects and a serializer field per value
+    # cost several times the query itself. (A comment, not a docstring: the schema
+    # would show a docstring as every operation's description.)
 
     row_fields: tuple[str, ...] = ()
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
-from django.db.models import Count, Exists, F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from movie_api import metrics
@@ -141,7 +141,8 @@ def seat_counts(showtime_id: int) -> dict:
             deadlines.append([deadline_stamp(held_until), seats])
     deadlines.sort()
     return {
-        "has_claims": Exists(ReservedSeat.objects.filter(showtime_id=showtime_id)),
+        # Claims are never deleted while their showtime stands: once true, true.
+        "has_claims": True if claimed else F("has_claims"),
         "seats_claimed": claimed,
         "hold_deadlines": deadlines,
         "holds_lapse_at": _parse_stamp(deadlines[0][0]) if deadlines else None,
