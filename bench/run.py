@@ -645,6 +645,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only", help="comma list of read scenarios to run")
     parser.add_argument("--skip-writes", action="store_true")
     parser.add_argument("--skip-small", action="store_true")
+    parser.add_argument("--skip-sellout", action="store_true")
     parser.add_argument(
         "--profile-dir",
         help="also record py-spy profiles (raw collapsed stacks) of every read "
@@ -945,6 +946,8 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
             else None
         )
         floor.stop()
+    if not args.skip_writes and not args.skip_sellout:
+        tokens = meta["tokens"]
         print("  sell-out of the hot showtime ...", flush=True)
         cpu_before = project.cpu_seconds()
         sell = loadgen.sell_out(
