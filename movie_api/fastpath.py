@@ -113,10 +113,12 @@ class FastPath:
     def _serve(self, environ, start_response, route, version_of, started):
         from showtimes.models import deadline_stamp
 
-        now = deadline_stamp(
-            timezone.now()
-        )  # a fixed-width UTC stamp: compares as text
-        found = version_of(now)
+        # A fixed-width UTC stamp: compares with the hold deadlines as text.
+        now = deadline_stamp(timezone.now())
+        try:
+            found = version_of(now)
+        except Exception:  # Django answers (and reports) any database trouble
+            found = None
         if found is None:
             return self.app(environ, start_response)  # e.g. Django's 404
         version, valid_until = found
@@ -210,9 +212,9 @@ class FastPath:
                 f"JOIN {quote(Screen._meta.db_table)} sc ON sc.id = s.screen_id "
                 "WHERE s.id = %s"
             )
-        with connection.cursor() as cursor:
-            cursor.execute(self._sql, [showtime_id])
-            row = cursor.fetchone()
+            if connection.vendor == "sqlite":
+                self._sql = self._sql.replace("%s", "?")
+        row = _fetch_one(self._sql, (showtime_id,))
         if row is None:
             return None
         return (row[0], *row[2:]), _valid_until(row[1], now)
@@ -228,10 +230,21 @@ class FastPath:
                 f"{connection.ops.quote_name(CatalogueVersion._meta.db_table)} "
                 "WHERE id = 1"
             )
-        with connection.cursor() as cursor:
-            cursor.execute(self._movies_sql)
-            row = cursor.fetchone()
+        row = _fetch_one(self._movies_sql, ())
         return None if row is None else ((row[0],), _FOREVER)
+
+
+def _fetch_one(sql: str, params: tuple):
+    """One row through the driver's own cursor (the query is fixed and its
+    placeholders native: Django's cursor wrapper would rewrite them on every call).
+    The connection is Django's, opened and reused under its settings."""
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
 
 
 def _valid_until(deadlines_text: str, now: str) -> str:

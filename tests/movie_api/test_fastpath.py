@@ -368,3 +368,19 @@ def test_without_the_version_row_the_list_goes_to_django(fast, django_app, catal
     titles(fast)
     titles(fast)
     assert django_app.calls == 2
+
+
+def test_database_trouble_in_the_version_lookup_goes_to_django(
+    fast, django_app, showtime, monkeypatch
+):
+    from movie_api import fastpath
+
+    path = f"/api/showtimes/{showtime.pk}/seats/"
+    call(fast, path)
+
+    def broken(*args):
+        raise fastpath.connection.Database.OperationalError("gone")
+
+    monkeypatch.setattr(fastpath, "_fetch_one", broken)
+    assert call(fast, path)[0] == "200 OK"
+    assert django_app.calls == 2
