@@ -35,6 +35,7 @@ ROLES: dict[str, list[tuple[str, str]]] = {
         ("reservations", "issue_comp"),
         ("reservations", "book_groups"),
         ("reservations", "block_seats"),
+        ("reservations", "refund_in_full"),
     ],
 }
 

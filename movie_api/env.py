@@ -10,6 +10,7 @@ import ipaddress
 import os
 import re
 from datetime import time
+from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -81,3 +82,42 @@ def env_choice(name: str, default: str, choices: set[str]) -> str:
             f"{name} must be one of {', '.join(sorted(choices))}, got {value!r}"
         )
     return value
+
+
+_FEE_TIER = re.compile(r"(\d+)([mhd]):(\d{1,3}(?:\.\d{1,2})?)")
+_UNIT_MINUTES = {"m": 1, "h": 60, "d": 24 * 60}
+
+
+def env_cancellation_policy(name: str) -> tuple[tuple[int, Decimal], ...] | None:
+    """Fee tiers such as "48h:0,2h:50": ((minutes before the start, fee percent), ...);
+    None when unset.
+
+    Each tier ``<duration>:<percent>`` (units m, h, d; percent 0 to 100, up to two
+    decimals) applies while more than ``duration`` is left before the start; before
+    every tier nothing may be cancelled. Returned longest first; the fee may only
+    grow as the start nears, and no duration may repeat.
+    """
+    value = env_str(name)
+    if not value:
+        return None
+    tiers = []
+    for item in value.split(","):
+        match = _FEE_TIER.fullmatch(item.strip())
+        if not match or Decimal(match[3]) > 100:
+            raise ImproperlyConfigured(
+                f"{name} must be a comma list of <duration>:<fee percent> tiers with "
+                f"a unit of m, h or d and a percent from 0 to 100, such as "
+                f"48h:0,2h:50; got {item.strip()!r} in {value!r}"
+            )
+        tiers.append((int(match[1]) * _UNIT_MINUTES[match[2]], Decimal(match[3])))
+    tiers.sort(key=lambda tier: tier[0], reverse=True)
+    minutes = [tier[0] for tier in tiers]
+    if len(set(minutes)) != len(minutes):
+        raise ImproperlyConfigured(f"{name} names the same duration twice: {value!r}")
+    fees = [tier[1] for tier in tiers]
+    if fees != sorted(fees):
+        raise ImproperlyConfigured(
+            f"{name}: a tier nearer the start cannot charge a smaller fee than an "
+            f"earlier one: {value!r}"
+        )
+    return tuple(tiers)

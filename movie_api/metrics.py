@@ -68,7 +68,7 @@ PAYMENT_FAILURES = Counter(
 )
 REFUNDS = Counter(
     "movie_api_refunds",
-    "Cancelled purchases with a refund above zero.",
+    "Refunds above zero: cancelled purchases, seats given back, full refunds.",
     registry=LOCAL_REGISTRY,
 )
 HOLDS_LAPSED = Counter(
@@ -103,6 +103,9 @@ def observe_request(*, route: str, method: str, status: int, seconds: float) -> 
         THROTTLED.inc()
 
 
+_REFUNDING = {"cancelled", "seats_cancelled", "refunded"}
+
+
 def count_booking_event(action: str, details: dict) -> None:
     """Count one committed audit event (``ReservationEvent.action``)."""
     if action == "created":
@@ -113,7 +116,7 @@ def count_booking_event(action: str, details: dict) -> None:
         HOLDS_LAPSED.inc()
     elif action == "checked_in":
         CHECK_INS.inc()
-    elif action == "cancelled" and _positive(details.get("refund_amount")):
+    elif action in _REFUNDING and _positive(details.get("refund_amount")):
         REFUNDS.inc()
 
 

@@ -55,6 +55,13 @@ def can_issue_comp(user) -> bool:
     )
 
 
+def can_refund_in_full(user) -> bool:
+    """Box office and staff refund a purchase in full at any time, with a reason."""
+    return is_staff_member(user) or bool(
+        user and user.is_authenticated and user.has_perm("reservations.refund_in_full")
+    )
+
+
 def can_book_groups(user) -> bool:
     """Box office and staff hold seats for a named group, beyond a customer's limits."""
     return is_staff_member(user) or bool(

@@ -12,6 +12,7 @@ from django.core.exceptions import ImproperlyConfigured
 from . import codes
 from .env import (
     env_bool,
+    env_cancellation_policy,
     env_choice,
     env_int,
     env_list,
@@ -328,6 +329,9 @@ GROUP_HOLD_SECONDS = env_int("GROUP_HOLD_SECONDS", 24 * 60 * 60)
 WHEELCHAIR_RELEASE_MINUTES = env_int("WHEELCHAIR_RELEASE_MINUTES", 60)
 SHOWTIME_CLEANUP_MINUTES = env_int("SHOWTIME_CLEANUP_MINUTES", 15)
 CANCELLATION_CUTOFF_MINUTES = env_int("CANCELLATION_CUTOFF_MINUTES", 60)
+# Fee tiers for cancelling a purchase, e.g. "48h:0,2h:50" (see the README). Unset
+# (None): "<CANCELLATION_CUTOFF_MINUTES>m:0", no fee until the cutoff, refused after.
+CANCELLATION_POLICY = env_cancellation_policy("CANCELLATION_POLICY")
 IDEMPOTENCY_KEY_TTL_HOURS = env_int("IDEMPOTENCY_KEY_TTL_HOURS", 24)
 PAYMENT_GATEWAY = env_str("PAYMENT_GATEWAY", "reservations.payments.TestGateway")
 

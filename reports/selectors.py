@@ -9,17 +9,19 @@ mean is written once, here; the README repeats it for readers of the API.
   holds cancelled before purchase sold nothing. (A hold's seat change deletes the
   seats it dropped, so a purchased reservation's seat rows are exactly what it
   bought.)
-- A ticket is **refunded** when its reservation was cancelled after purchase and
-  the seat was given back (its row inactive, its ticket void), or when the show
-  itself was cancelled (every seat's money goes back, used ticket or not). A
+- A ticket is **refunded** when its seat was given back after purchase (its row
+  inactive, its ticket void: the reservation was cancelled, or the seat alone was
+  given back with ``cancel-seats``), or when the show itself was cancelled and the
+  reservation with it (every seat's money goes back, used ticket or not). A
   cancellation keeps the seat of a ticket already used, and its money.
 - **gross**: the seats' prices before discounts, of every ticket sold (refunded
   ones included). **discounts**: the vouchers' (and comps') discounts on those
-  seats. **refunds**: the price less discount of every refunded ticket. It equals
-  the cancelled purchases' ``refund_amount``: a purchase charges exactly its seats'
-  prices less discounts, and a cancellation refunds that less the used tickets
-  (all of it for a cancelled show). Counted per seat, so that every grouping,
-  ticket types included, adds up to the same totals.
+  seats. **refunds**: the price less discount less the cancellation fee kept
+  (``ReservedSeat.fee``) of every refunded ticket. It equals the purchases'
+  ``refund_amount``: a purchase charges exactly its seats' prices less discounts,
+  and a cancellation refunds that less the used tickets and the fees (all of it for
+  a cancelled show). Counted per seat, so that every grouping, ticket types
+  included, adds up to the same totals.
   **net** = gross - discounts - refunds: the money kept.
 - **admissions** = tickets sold - tickets refunded. **capacity**: the seats of the
   group's showtimes that were not cancelled, each showtime counted once (by ticket
@@ -184,7 +186,9 @@ def get_sales_report(
             price_sum=Sum("price"),
             discount_sum=Sum("discount"),
             refund_sum=Sum(
-                F("price") - F("discount"), filter=_REFUNDED, output_field=_MONEY
+                F("price") - F("discount") - F("fee"),
+                filter=_REFUNDED,
+                output_field=_MONEY,
             ),
         )
         .order_by()
@@ -202,8 +206,10 @@ def get_sales_report(
 
 
 # A sold seat whose money went back (see the module docstring).
-_REFUNDED = Q(reservation__status=ReservationStatus.CANCELLED) & (
-    Q(is_active=False) | Q(showtime__is_cancelled=True)
+# Only purchased seats are counted, and only cancel-seats frees one of a
+# reservation that stays confirmed (a swap deletes the rows it gives up).
+_REFUNDED = Q(is_active=False) | Q(
+    reservation__status=ReservationStatus.CANCELLED, showtime__is_cancelled=True
 )
 
 

@@ -23,7 +23,15 @@ EVENT_FIELDS = (
 
 class ReservedSeatInline(ReadOnlyTabularInline):
     model = ReservedSeat
-    fields = ("seat", "ticket_type", "price", "discount", "is_active", "held_until")
+    fields = (
+        "seat",
+        "ticket_type",
+        "price",
+        "discount",
+        "fee",
+        "is_active",
+        "held_until",
+    )
 
 
 class TicketInline(ReadOnlyTabularInline):
@@ -159,6 +167,7 @@ class ReservationAdmin(admin.ModelAdmin):
         "confirmed_at",
         "cancelled_at",
         "refund_amount",
+        "fee",
         "payment_reference",
     )
     inlines = [ReservedSeatInline, TicketInline, ReservationEventInline]

@@ -138,3 +138,27 @@ class BlockNotFound(DomainError):
     status_code = status.HTTP_404_NOT_FOUND
     code = "not_found"
     message = "No active seat block with this id here."
+
+
+class ReservationNotConfirmed(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "reservation_not_confirmed"
+    message = (
+        "Only a purchased reservation can give back some of its seats; change the "
+        "seats of a hold with PUT or PATCH."
+    )
+
+
+class SeatsAlreadyCancelled(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "seats_already_cancelled"
+    message = "Some of these seats of the reservation were already cancelled."
+
+
+class NothingToRefund(DomainError):
+    status_code = status.HTTP_409_CONFLICT
+    code = "nothing_to_refund"
+    message = (
+        "Nothing is left to refund: the reservation was not paid for, or all of it "
+        "was refunded (a used ticket keeps its money)."
+    )

@@ -99,6 +99,13 @@ class Reservation(models.Model):
         help_text="What the purchase charged; refunds are computed from it, never "
         "from total_price.",
     )
+    fee = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text="The cancellation fees kept so far (CANCELLATION_POLICY); "
+        "refund_amount + fee never exceeds amount_paid",
+    )
     payment_reference = models.CharField(max_length=100, blank=True)
 
     class Meta:
@@ -118,11 +125,22 @@ class Reservation(models.Model):
             models.CheckConstraint(
                 condition=Q(total_price__gte=0), name="reservation_total_nonneg"
             ),
+            # Refunded never exceeds paid (NULLs pass: nothing paid or refunded yet).
+            # Half a cent of slack: SQLite adds decimals as floats.
+            models.CheckConstraint(
+                condition=Q(
+                    amount_paid__gt=models.F("refund_amount")
+                    + models.F("fee")
+                    - Decimal("0.005")
+                ),
+                name="reservation_refund_le_paid",
+            ),
         ]
         permissions = [
             ("view_all_reservations", "Can see every customer's reservations"),
             ("issue_comp", "Can comp a held reservation"),
             ("book_groups", "Can hold seats for a named group"),
+            ("refund_in_full", "Can refund a purchase in full at any time"),
         ]
 
     def __str__(self) -> str:
@@ -166,6 +184,12 @@ class ReservedSeat(models.Model):
     discount = models.DecimalField(
         max_digits=8, decimal_places=2, default=Decimal("0.00")
     )
+    fee = models.DecimalField(
+        max_digits=8,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        help_text="The cancellation fee kept on this seat when it was given back",
+    )
     is_active = models.BooleanField(default=True)
     held_until = models.DateTimeField(null=True, blank=True)
 
@@ -182,6 +206,14 @@ class ReservedSeat(models.Model):
             models.CheckConstraint(
                 condition=Q(discount__gte=0) & Q(discount__lte=models.F("price")),
                 name="reservedseat_discount_0_price",
+            ),
+            models.CheckConstraint(
+                condition=Q(fee__gte=0)
+                # half a cent of slack: SQLite subtracts decimals as floats
+                & Q(
+                    fee__lt=models.F("price") - models.F("discount") + Decimal("0.005")
+                ),
+                name="reservedseat_fee_0_amount",
             ),
         ]
 
@@ -221,6 +253,8 @@ class ReservationAction(models.TextChoices):
     CHECKED_IN = "checked_in", "Checked in"
     COMPED = "comped", "Comped"
     SEATS_SWAPPED = "seats_swapped", "Seats swapped"
+    SEATS_CANCELLED = "seats_cancelled", "Seats cancelled"
+    REFUNDED = "refunded", "Refunded in full"
 
 
 class ReservationEvent(models.Model):

@@ -5,6 +5,7 @@ from rest_framework import permissions
 from movie_api.permissions import (
     can_block_seats,
     can_issue_comp,
+    can_refund_in_full,
     can_see_all_reservations,
     may_change_others_reservations,
 )
@@ -42,6 +43,15 @@ class CanIssueComp(permissions.BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return can_issue_comp(request.user)
+
+
+class CanRefundInFull(permissions.BasePermission):
+    """Box office and staff may refund any customer's purchase in full."""
+
+    message = "Only box office and staff may refund a purchase in full."
+
+    def has_permission(self, request, view) -> bool:
+        return can_refund_in_full(request.user)
 
 
 class CanBlockSeats(permissions.BasePermission):

@@ -163,6 +163,19 @@ class SwapSerializer(serializers.Serializer):
         return fields
 
 
+class CancelSeatsSerializer(serializers.Serializer):
+    seats = SeatLabelsField(
+        help_text='Seats of the purchase to give back, e.g. ["A2"]; each once'
+    )
+
+
+class RefundSerializer(serializers.Serializer):
+    reason = serializers.CharField(
+        max_length=200,
+        help_text="Why the purchase is refunded in full (kept in the history)",
+    )
+
+
 class CompSerializer(serializers.Serializer):
     reason = serializers.CharField(
         max_length=200, required=False, allow_blank=True, default=""
@@ -211,10 +224,23 @@ class SeatLineSerializer(serializers.ModelSerializer):
     category = serializers.CharField(source="seat.category")
     ticket_type = serializers.SerializerMethodField()
     amount = serializers.SerializerMethodField(help_text="price less discount")
+    is_active = serializers.BooleanField(
+        read_only=True,
+        help_text="false once the seat is no longer claimed: given back "
+        "(cancel-seats), cancelled or lapsed",
+    )
 
     class Meta:
         model = ReservedSeat
-        fields = ["label", "category", "ticket_type", "price", "discount", "amount"]
+        fields = [
+            "label",
+            "category",
+            "ticket_type",
+            "price",
+            "discount",
+            "amount",
+            "is_active",
+        ]
         read_only_fields = fields
 
     def get_ticket_type(self, obj) -> str:
@@ -272,6 +298,7 @@ class ReservationSerializer(serializers.ModelSerializer):
             "cancelled_at",
             "amount_paid",
             "refund_amount",
+            "fee",
             "tickets",
         ]
         read_only_fields = fields

@@ -18,10 +18,17 @@ from . import selectors, services
 from .filters import ReservationFilterSet
 from .idempotency import idempotent
 from .models import Reservation
-from .permissions import CanBlockSeats, CanIssueComp, IsReservationOwnerOrStaff
+from .permissions import (
+    CanBlockSeats,
+    CanIssueComp,
+    CanRefundInFull,
+    IsReservationOwnerOrStaff,
+)
 from .serializers import (
+    CancelSeatsSerializer,
     CompSerializer,
     PurchaseSerializer,
+    RefundSerializer,
     ReservationCreateSerializer,
     ReservationEventSerializer,
     ReservationSerializer,
@@ -67,6 +74,8 @@ class ReservationViewSet(
         "partial_update",
         "purchase",
         "comp",
+        "cancel_seats",
+        "refund",
     }
 
     def get_queryset(self):
@@ -170,6 +179,40 @@ class ReservationViewSet(
             to_labels=data.validated_data["to"],
             actor=request.user,
             accessible=data.validated_data["accessible"],
+        )
+        return Response(self._fresh(reservation))
+
+    @extend_schema(
+        request=CancelSeatsSerializer, responses={200: ReservationSerializer}
+    )
+    @action(detail=True, methods=["post"], url_path="cancel-seats")
+    def cancel_seats(self, request, pk=None):
+        """Give back some seats of a purchase: refunded less the fee of the tier."""
+        reservation = self.get_object()
+        data = CancelSeatsSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reservation = services.cancel_seats(
+            reservation=reservation,
+            labels=data.validated_data["seats"],
+            actor=request.user,
+        )
+        return Response(self._fresh(reservation))
+
+    @extend_schema(request=RefundSerializer, responses={200: ReservationSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        permission_classes=[permissions.IsAuthenticated, CanRefundInFull],
+    )
+    def refund(self, request, pk=None):
+        """Box office and staff refund a purchase in full, at any time, audited."""
+        reservation = self.get_object()
+        data = RefundSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        reservation = services.refund_in_full(
+            reservation=reservation,
+            actor=request.user,
+            reason=data.validated_data["reason"],
         )
         return Response(self._fresh(reservation))
 

@@ -4,7 +4,8 @@ One module per use case: ``holds`` (create, change, expire), ``purchase``,
 ``cancellation``, ``comps``; and what they share: ``locking`` (the one way to take
 the lock and decide), ``seats`` (labels, ticket types, prices, availability,
 claims), ``vouchers`` (validity, uses, discounts), ``limits`` (hoarding limits),
-``expiry`` (ending holds in bulk), ``audit`` (the trail), ``blocks`` (seats the
+``expiry`` (ending holds in bulk), ``audit`` (the trail), ``refunds`` (the one
+way money goes back: ``refund_payment``), ``blocks`` (seats the
 cinema withdraws from sale, decided under the same showtime lock). Import the use cases from
 here.
 
@@ -67,7 +68,9 @@ serialization failure on PostgreSQL is retried once
 (``retry_once_on_transaction_conflict``) by the functions that own a transaction.
 
 Payment gateways are called *outside* the lock (a slow gateway must not stall every
-booking of a showtime); see ``purchase``.
+booking of a showtime); see ``purchase``. Refunds go through
+``refunds.refund_payment`` after the deciding transaction committed; see
+``cancellation``.
 """
 
 from .audit import record_check_in
@@ -77,7 +80,7 @@ from .blocks import (
     remove_block,
     remove_screen_block,
 )
-from .cancellation import cancel_reservation
+from .cancellation import cancel_reservation, cancel_seats, refund_in_full
 from .comps import comp_reservation
 from .expiry import (
     cancel_holds_of_cancelled_showtime,
@@ -103,6 +106,7 @@ __all__ = [
     "block_seats",
     "cancel_holds_of_cancelled_showtime",
     "cancel_reservation",
+    "cancel_seats",
     "change_seats",
     "clean_labels",
     "comp_reservation",
@@ -115,6 +119,7 @@ __all__ = [
     "on_showtime_cancelled",
     "purchase_reservation",
     "record_check_in",
+    "refund_in_full",
     "release_expired_holds",
     "remove_block",
     "remove_screen_block",

@@ -249,6 +249,25 @@ def test_a_cancelled_hold_is_no_refund(token, django_capture_on_commit_callbacks
     assert moved(before) == {}
 
 
+def test_seats_given_back_and_full_refunds_count_as_refunds(
+    token, django_capture_on_commit_callbacks
+):
+    user = UserFactory()
+    hold = booking.create_reservation(
+        user=user, showtime=ShowtimeFactory(), labels=["A1", "A2"]
+    )
+    bought = booking.purchase_reservation(reservation=hold)
+    before = counts()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        booking.cancel_seats(reservation=bought, labels=["A1"], actor=user)
+        booking.refund_in_full(
+            reservation=bought, actor=UserFactory(is_staff=True), reason="goodwill"
+        )
+
+    assert moved(before) == {"refunds": 2}
+
+
 def test_lapsed_holds_are_counted_and_leave_the_gauge(
     api_client, token, django_capture_on_commit_callbacks
 ):

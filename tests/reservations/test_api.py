@@ -67,6 +67,7 @@ def test_create_returns_201_with_the_hold(auth_client, user, showtime, clock):
                 "price": "10.00",
                 "discount": "0.00",
                 "amount": "10.00",
+                "is_active": True,
             },
             {
                 "label": "C2",
@@ -75,6 +76,7 @@ def test_create_returns_201_with_the_hold(auth_client, user, showtime, clock):
                 "price": "15.50",
                 "discount": "0.00",
                 "amount": "15.50",
+                "is_active": True,
             },
         ],
         "status": "held",
@@ -90,6 +92,7 @@ def test_create_returns_201_with_the_hold(auth_client, user, showtime, clock):
         "cancelled_at": None,
         "amount_paid": None,
         "refund_amount": None,
+        "fee": "0.00",
         "tickets": [],
     }
     assert len(body["code"]) == 8

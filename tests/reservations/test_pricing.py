@@ -81,6 +81,7 @@ def test_hold_with_tickets_prices_each_seat_by_type(auth_client, priced):
         "price": "7.50",
         "discount": "0.00",
         "amount": "7.50",
+        "is_active": True,
     }
     assert lines(body) == [
         ("A1", "adult", "10.00", "0.00"),

@@ -85,6 +85,15 @@ def test_counts_follow_every_kind_of_change(
     )
     assert_counts_fresh(showtime)
 
+    more = ReservationFactory(
+        user=other_user, showtime=showtime, seats=["C5", "C6"], purchased=True
+    )
+    services.cancel_seats(reservation=more, labels=["C5"], actor=other_user)
+    assert_counts_fresh(showtime)
+    assert stored(showtime)["available_seats"] == 23
+    services.cancel_seats(reservation=more, labels=["C6"], actor=other_user)
+    assert_counts_fresh(showtime)
+
     block = services.block_seats(
         showtime=showtime, labels=["C1"], reason="broken", actor=user
     )

@@ -39,6 +39,7 @@ ROLE_ONLY_PATHS = {
     "/api/price-cards/{pk}/",
     "/api/vouchers/{pk}/",
     "/api/reservations/{pk}/comp/",
+    "/api/reservations/{pk}/refund/",
     "/api/showtimes/{pk}/blocks/",
     "/api/showtimes/{pk}/blocks/{block_id}/",
     "/api/screens/{pk}/seat-blocks/",
@@ -48,13 +49,17 @@ ROLE_ONLY_PATHS = {
 # Which of the owner's objects fills the path, by its first segment after /api/.
 OBJECT_FOR = {"reservations": "held", "tickets": "ticket"}
 # Paths that need another of the owner's objects than their segment's.
-OBJECT_FOR_PATH = {"/api/reservations/{pk}/swap-seats/": "confirmed"}
+OBJECT_FOR_PATH = {
+    "/api/reservations/{pk}/swap-seats/": "confirmed",
+    "/api/reservations/{pk}/cancel-seats/": "confirmed",
+}
 
 # The body an owner's request needs to succeed; anything else sends {}.
 BODIES = {
     ("PUT", "/api/reservations/{pk}/"): {"seats": ["A3"]},
     ("PATCH", "/api/reservations/{pk}/"): {"seats": ["A3", "A4"]},
     ("POST", "/api/reservations/{pk}/swap-seats/"): {"from": ["A2"], "to": ["A4"]},
+    ("POST", "/api/reservations/{pk}/cancel-seats/"): {"seats": ["A2"]},
 }
 
 OWNED_ROUTES = sorted(

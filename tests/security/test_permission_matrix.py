@@ -202,6 +202,8 @@ PERMISSIONS: dict[tuple[str, str], Row] = {
     ("POST",   "/api/reservations/{pk}/comp/"):     Row(401, 403, 403, 200, 200, obj="held", body=lambda w, u: {"reason": "goodwill"}),
     ("GET",    "/api/reservations/{pk}/history/"):  Row(401, 200, 404, 200, 200, obj="held"),
     ("POST",   "/api/reservations/{pk}/swap-seats/"): Row(401, 200, 404, 403, 200, obj="confirmed", body=lambda w, u: {"from": ["A2"], "to": ["A4"]}),
+    ("POST",   "/api/reservations/{pk}/cancel-seats/"): Row(401, 200, 404, 403, 200, obj="confirmed", body=lambda w, u: {"seats": ["A2"]}),
+    ("POST",   "/api/reservations/{pk}/refund/"):   Row(401, 403, 403, 200, 200, obj="confirmed", body=lambda w, u: {"reason": "goodwill"}),
     ("GET",    "/api/tickets/{code}/qr.svg"):       Row(401, 200, 404, 200, 200, obj="ticket"),
     ("POST",   "/api/check-in/"):                   Row(401, 403, 403, 200, 200, body=lambda w, u: {"code": w.ticket.code}),
     # reports: catalogue managers and staff

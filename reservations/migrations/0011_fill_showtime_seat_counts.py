@@ -49,7 +49,7 @@ def fill(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("reservations", "0009_seat_blocks"),
+        ("reservations", "0010_cancellation_fees"),
         ("showtimes", "0007_showtime_seat_counts"),
     ]
 
