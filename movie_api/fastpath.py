@@ -1,4 +1,6 @@
-"""A small WSGI layer in front of Django for the seat map, the hottest public read.
+"""A small WSGI layer in front of Django for the hottest public reads: the seat map
+and the movie list (the latter keyed by ``movies.CatalogueVersion``, which database
+triggers bump on every write to the movies table).
 
 ``GET /api/showtimes/{id}/seats/`` from an anonymous caller (no Authorization, no
 Cookie) is answered from a per-process copy of what Django answered for the same
