@@ -66,9 +66,10 @@ def http_call(
     token: str | None = None,
     body: dict | None = None,
     timeout: float = 30.0,
+    extra_headers: dict | None = None,
 ) -> tuple[int, bytes, float]:
     """One request on a fresh connection: (status, body, seconds); status 0 = no answer."""
-    headers = {"Accept": "application/json"}
+    headers = {"Accept": "application/json", **(extra_headers or {})}
     data = None
     if body is not None:
         data = json.dumps(body).encode()
@@ -150,7 +151,13 @@ def ensure_wrk() -> tuple[str | None, str]:
 
 
 def run_wrk(
-    wrk: str, url: str, *, seconds: float, threads: int, connections: int
+    wrk: str,
+    url: str,
+    *,
+    seconds: float,
+    threads: int,
+    connections: int,
+    headers: dict | None = None,
 ) -> ReadRun:
     before = children_cpu_seconds()
     cmd = [
@@ -162,6 +169,11 @@ def run_wrk(
         "10s",
         "-s",
         str(REPORT_LUA),
+        *(
+            arg
+            for name, value in (headers or {}).items()
+            for arg in ("-H", f"{name}: {value}")
+        ),
         url,
     ]
     out = subprocess.run(
@@ -189,7 +201,12 @@ def run_wrk(
 
 
 def run_python_get(
-    port: int, path: str, *, seconds: float, connections: int
+    port: int,
+    path: str,
+    *,
+    seconds: float,
+    connections: int,
+    headers: dict | None = None,
 ) -> ReadRun:
     """Fallback when wrk is unavailable: `connections` threads looping GETs."""
     latencies: list[float] = []
@@ -201,7 +218,9 @@ def run_python_get(
     def worker() -> None:
         mine, bad, failed = [], 0, 0
         while time.perf_counter() < deadline:
-            status, _body, elapsed = http_call(port, "GET", path, timeout=10)
+            status, _body, elapsed = http_call(
+                port, "GET", path, timeout=10, extra_headers=headers
+            )
             mine.append(elapsed)
             if status == 0:
                 failed += 1
@@ -340,9 +359,46 @@ def hold_cancel(
         "cycles_per_s": round(holds.summary()["count"] / elapsed, 1),
         "hold": holds.summary(),
         "cancel": cancels.summary(),
+        # For the latency chart: every hold's latency, to 0.1 ms.
+        "hold_latencies_ms": [round(v, 1) for v in holds.latencies_ms],
         "unexpected": unexpected[:10],
         "unexpected_count": len(unexpected),
         "client_cpu_seconds": round(time.process_time() - cpu_before, 2),
+    }
+
+
+def write_floor(port: int, *, clients: int, seconds: float) -> dict:
+    """The write floor: ``clients`` closed-loop clients POSTing to the floor's
+    ``/__write`` (one INSERT transaction each), on fresh connections like the holds."""
+    stats = OpStats()
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+
+    def client() -> None:
+        mine = OpStats()
+        http_call(port, "POST", "/__write")  # warm-up, not measured
+        barrier.wait()
+        stop_at = time.perf_counter() + seconds
+        while time.perf_counter() < stop_at:
+            status, _payload, elapsed = http_call(port, "POST", "/__write")
+            mine.add(status, elapsed)
+        with lock:
+            stats.merge(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    elapsed = time.perf_counter() - started
+    summary = stats.summary()
+    return {
+        "clients": clients,
+        "seconds": round(elapsed, 2),
+        "writes_per_s": round(summary["count"] / elapsed, 1),
+        "write": summary,
     }
 
 

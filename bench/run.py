@@ -52,16 +52,41 @@ PY = sys.executable
 GUNICORN = str(Path(PY).with_name("gunicorn"))
 PG_DB = "movie_api_bench"
 THROTTLE_SCOPES = ("ANON", "USER", "HOLD")
-TARGETS = {"seat_map": 0.6, "showtimes_date": 0.5, "movie_list": 0.5}
+TARGETS = {
+    "seat_map": 0.6,
+    "seat_map_304": 0.7,
+    "showtimes_date": 0.5,
+    "movie_list": 0.5,
+}
+# Request headers per read scenario (the revalidation sends the seat map's ETag).
+PAGE_ROWS = 100  # showtimes_page100: CPU per row is reported for this page
+# BENCH_PORTS=18600-18699 keeps every server the harness starts in that range (on a
+# shared machine); unset, the kernel picks free ports.
+PORT_RANGE = os.environ.get("BENCH_PORTS", "")
+WORKERS = 2
 
 
 # --- servers ---------------------------------------------------------------------------
 
 
+_ports_used: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    candidates = [0]
+    if PORT_RANGE:
+        low, high = (int(x) for x in PORT_RANGE.split("-"))
+        candidates = [p for p in range(low, high + 1) if p not in _ports_used]
+    for candidate in candidates:
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            port = sock.getsockname()[1]
+            _ports_used.add(port)
+            return port
+    raise RuntimeError(f"bench: no free port in BENCH_PORTS={PORT_RANGE}")
 
 
 class Server:
@@ -72,7 +97,7 @@ class Server:
         self.port = free_port()
         self.env = {
             **env,
-            "WEB_CONCURRENCY": "2",
+            "WEB_CONCURRENCY": str(WORKERS),
             "GUNICORN_BIND": f"127.0.0.1:{self.port}",
             "GUNICORN_LOG_LEVEL": "warning",
         }
@@ -110,10 +135,10 @@ class Server:
             try:
                 with urllib.request.urlopen(self.url(path), timeout=2):
                     pass
-                if len(self.worker_pids()) >= 2:
+                if len(self.worker_pids()) >= WORKERS:
                     return
             except urllib.error.HTTPError:
-                if len(self.worker_pids()) >= 2:
+                if len(self.worker_pids()) >= WORKERS:
                     return  # it answers; a 404 is an answer
             except OSError:
                 pass
@@ -140,6 +165,18 @@ class Server:
             except (OSError, IndexError, ValueError):
                 continue
         return total / os.sysconf("SC_CLK_TCK")
+
+    def rss_mb(self) -> list[float]:
+        """Resident memory of each worker, in MB."""
+        sizes = []
+        for pid in self.worker_pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        sizes.append(round(int(line.split()[1]) / 1024, 1))
+            except OSError:
+                continue
+        return sizes
 
     def stop(self) -> None:
         if self.proc is None or self.proc.poll() is not None:
@@ -230,6 +267,17 @@ class Databases:
                     )
                 )
 
+    def execute(self, sql_text: str) -> None:
+        """One statement on the full database, committed."""
+        if self.server_url:
+            import psycopg
+
+            with psycopg.connect(self.url()) as conn:
+                conn.execute(sql_text)
+            return
+        with sqlite3.connect(self.path()) as conn:
+            conn.execute(sql_text)
+
     def query(self, sql_text: str, params: tuple = ()) -> list[tuple]:
         """Raw SQL on the full database (for the invariant checks); %s placeholders."""
         if self.server_url:
@@ -246,6 +294,10 @@ class Databases:
         return f"SQLite {sqlite3.sqlite_version}"
 
 
+def server_url_of(db: Databases) -> str | None:
+    return db.server_url
+
+
 def manage(env: dict, *args: str) -> None:
     subprocess.run([PY, "manage.py", *args], cwd=ROOT, env=env, check=True)
 
@@ -260,7 +312,12 @@ class Reader:
         self.wrk, self.threads, self.connections = wrk, threads, connections
 
     def run(
-        self, server: Server, path: str, seconds: float, connections: int | None = None
+        self,
+        server: Server,
+        path: str,
+        seconds: float,
+        connections: int | None = None,
+        headers: dict | None = None,
     ) -> loadgen.ReadRun:
         conns = connections or self.connections
         threads = min(self.threads, conns)
@@ -273,10 +330,11 @@ class Reader:
                 seconds=seconds,
                 threads=threads,
                 connections=conns,
+                headers=headers,
             )
         else:
             result = loadgen.run_python_get(
-                server.port, path, seconds=seconds, connections=conns
+                server.port, path, seconds=seconds, connections=conns, headers=headers
             )
         result.server_cpu = server.cpu_seconds() - cpu_before
         busy = loadgen.machine_busy_seconds() - busy_before
@@ -297,13 +355,14 @@ def measure_read(
     *,
     rounds: int,
     seconds: float,
+    headers: dict | None = None,
 ) -> dict:
-    reader.run(project, path, 1.0, connections=4)  # warm-up, not counted
-    reader.run(floor, path, 1.0, connections=4)
+    reader.run(project, path, 1.0, connections=4, headers=headers)  # warm-up
+    reader.run(floor, path, 1.0, connections=4, headers=headers)
     runs: dict[str, list[loadgen.ReadRun]] = {"project": [], "floor": []}
     for _ in range(rounds):
-        runs["project"].append(reader.run(project, path, seconds))
-        runs["floor"].append(reader.run(floor, path, seconds))
+        runs["project"].append(reader.run(project, path, seconds, headers=headers))
+        runs["floor"].append(reader.run(floor, path, seconds, headers=headers))
     ratios = [
         p.rps / f.rps if f.rps else float("nan")
         for p, f in zip(runs["project"], runs["floor"], strict=True)
@@ -342,6 +401,7 @@ def measure_read(
         else None,
         "ratios": [round(r, 3) for r in ratios],
         "target": TARGETS.get(name),
+        "headers": headers or {},
     }
 
 
@@ -390,13 +450,17 @@ def measure_date_latency(
     }
 
 
-def fetch(server: Server, path: str) -> tuple[int, str, bytes]:
+def fetch(server: Server, path: str, with_etag: bool = False):
+    """(status, content type, body), plus the ETag with ``with_etag``."""
     request = urllib.request.Request(server.url(path), headers={"Accept": "*/*"})
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, response.headers["Content-Type"], response.read()
+            answer = response.status, response.headers["Content-Type"], response.read()
+            etag = response.headers.get("ETag")
     except urllib.error.HTTPError as exc:
-        return exc.code, exc.headers.get("Content-Type", ""), exc.read()
+        answer = exc.code, exc.headers.get("Content-Type", ""), exc.read()
+        etag = None
+    return (*answer, etag) if with_etag else answer
 
 
 def check_hot_showtime(db: Databases, showtime: int) -> dict:
@@ -581,6 +645,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--only", help="comma list of read scenarios to run")
     parser.add_argument("--skip-writes", action="store_true")
     parser.add_argument("--skip-small", action="store_true")
+    parser.add_argument("--skip-sellout", action="store_true")
     parser.add_argument(
         "--profile-dir",
         help="also record py-spy profiles (raw collapsed stacks) of every read "
@@ -597,11 +662,16 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--tag", default="latest")
     parser.add_argument("--note", default="")
     parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument(
+        "--workers", type=int, default=2, help="gunicorn workers (project and floor)"
+    )
     return parser.parse_args()
 
 
 def main() -> int:
     args = parse_args()
+    global WORKERS
+    WORKERS = args.workers
     wrk, generator = loadgen.ensure_wrk()
     server_url = os.environ.get("DATABASE_URL", "").strip() or None
     if server_url and not server_url.startswith(("postgres://", "postgresql://")):
@@ -673,6 +743,11 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
             f"(seed {metas[label]['seed_seconds']} s): {metas[label]['counts']}"
         )
     meta = metas["full"]
+    db.execute(
+        "CREATE TABLE bench_write_floor (id "
+        + ("BIGSERIAL" if server_url_of(db) else "INTEGER")
+        + " PRIMARY KEY, at DOUBLE PRECISION)"
+    )
 
     keep_open = db.hold_open()  # noqa: F841 (closed when run() returns)
     project = Server("project", "movie_api.wsgi:application", env_full, tmp).start()
@@ -686,7 +761,13 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
 
     reads = {
         "seat_map": f"/api/showtimes/{meta['hot_showtime']}/seats/",
+        # The same URL with If-None-Match: the seat map's ETag (a 304 each time).
+        "seat_map_304": f"/api/showtimes/{meta['hot_showtime']}/seats/",
         "showtimes_date": f"/api/showtimes/?date={meta['date']}",
+        # A page of 100 showtimes: CPU per row (the issue's peer comparison).
+        "showtimes_page100": (
+            f"/api/showtimes/?date={meta['date']}&page_size={PAGE_ROWS}"
+        ),
         "movie_list": "/api/movies/",
         "movie_detail": f"/api/movies/{meta['movie']}/",
         # Not a target: Django + DRF + throttles + SELECT 1, the framework's own floor.
@@ -707,17 +788,22 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
     reader = Reader(wrk, args.threads, args.connections)
     for path in reads.values():
         reader.run(project, path, 1.0, connections=4)
-    bodies, sanity = {}, {}
+    bodies, sanity, read_headers = {}, {}, {}
     for name, path in reads.items():
-        status, content_type, body = fetch(project, path)
+        status, content_type, body, etag = fetch(project, path, with_etag=True)
         if status != 200:
             raise RuntimeError(f"{name}: {path} answered {status}: {body[:300]!r}")
         bodies[path] = {
             "status": status,
             "content_type": content_type,
             "body": base64.b64encode(body).decode(),
+            "etag": etag,
         }
         sanity[name] = {"bytes": len(body)}
+        if name == "seat_map_304":
+            read_headers[name] = {"If-None-Match": etag}
+        if name == "showtimes_page100":
+            sanity[name]["rows"] = len(json.loads(body).get("results", []))
     if "seat_map" in reads:
         seat_map = json.loads(base64.b64decode(bodies[reads["seat_map"]]["body"]))
         entries = seat_map if isinstance(seat_map, list) else seat_map.get("seats", [])
@@ -762,7 +848,7 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
             "rounds": args.rounds,
             "wrk_threads": args.threads,
             "connections": args.connections,
-            "gunicorn": "2 sync workers, gunicorn.conf.py, DJANGO_DEBUG=0, "
+            "gunicorn": f"{WORKERS} sync workers, gunicorn.conf.py, DJANGO_DEBUG=0, "
             "access log off",
             "throttle_rate": args.throttle_rate,
             "cache": "redis" if os.environ.get("REDIS_URL") else "database table",
@@ -793,9 +879,19 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
                 path,
                 rounds=args.rounds,
                 seconds=args.seconds,
+                headers=read_headers.get(name),
             )
         )
         last = result["reads"][-1]
+        if name == "showtimes_page100":
+            rows = sanity[name]["rows"] or 1
+            last["rows"] = rows
+            last["cpu_us_per_row"] = round(
+                1000 * last["project"]["server_cpu_ms_per_request"] / rows, 1
+            )
+            last["floor_cpu_us_per_row"] = round(
+                1000 * last["floor"]["server_cpu_ms_per_request"] / rows, 1
+            )
         print(
             f"    project {last['project']['rps']} req/s, floor "
             f"{last['floor']['rps']} req/s, ratio {last['ratio']}",
@@ -819,11 +915,14 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
     if args.profile_dir:
         profile_reads(args, reader, project, reads, meta)
 
-    for server in (floor, small):
-        if server is not None:
-            server.stop()
+    if small is not None:
+        small.stop()
 
     if not args.skip_writes:
+        print("  write floor (one INSERT transaction per request) ...", flush=True)
+        result["write_floor"] = loadgen.write_floor(
+            floor.port, clients=args.hold_clients, seconds=args.hold_seconds / 2
+        )
         print("  hold + cancel cycles ...", flush=True)
         tokens = meta["tokens"]
         cpu_before = project.cpu_seconds()
@@ -838,6 +937,17 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
         hold["server_cpu_ms_per_request"] = round(
             1000 * (project.cpu_seconds() - cpu_before) / max(1, requests), 2
         )
+        # Each hold and each cancel is one write transaction, as each floor write is.
+        hold["booking_writes_per_s"] = round(requests / hold["seconds"], 1)
+        floor_writes = result["write_floor"]["writes_per_s"]
+        hold["write_ratio"] = (
+            round(hold["booking_writes_per_s"] / floor_writes, 3)
+            if floor_writes
+            else None
+        )
+        floor.stop()
+    if not args.skip_writes and not args.skip_sellout:
+        tokens = meta["tokens"]
         print("  sell-out of the hot showtime ...", flush=True)
         cpu_before = project.cpu_seconds()
         sell = loadgen.sell_out(
@@ -854,6 +964,7 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
         sell["seats_free_at_start"] = meta["hot_capacity"] - meta["hot_taken"]
         result["sell_out"] = sell
 
+    result["rss_mb_per_worker"] = project.rss_mb()
     result["server_logs"] = {s.name: s.log_problems() for s in servers}
     result["total_seconds"] = round(time.perf_counter() - started, 1)
     result["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
@@ -862,7 +973,17 @@ def run(args, wrk, generator, db, tmp, servers, started) -> int:
     results_dir.mkdir(parents=True, exist_ok=True)
     out = results_dir / f"{args.tag}-{db.backend}.json"
     out.write_text(json.dumps(result, indent=1) + "\n")
-    print(f"\nwrote {out} ({result['total_seconds']} s in all)")
+    (results_dir / f"{args.tag}.json").write_text(json.dumps(result, indent=1) + "\n")
+    print(f"\nwrote {out} and {args.tag}.json ({result['total_seconds']} s in all)")
+    try:
+        import charts
+
+        for chart in charts.write_charts(
+            result, results_dir, f"{args.tag}-{db.backend}"
+        ):
+            print(f"wrote {chart}")
+    except ImportError as exc:
+        print(f"no charts ({exc}): pip install -r requirements-dev.txt")
     return 0
 
 

@@ -176,7 +176,7 @@ def seed(p: dict, rng: random.Random) -> dict:
         ReservedSeat,
         Ticket,
     )
-    from showtimes.models import Showtime
+    from showtimes.models import Showtime, deadline_stamp
     from theaters.models import Screen, Seat, Theater
     from theaters.services import build_seats
 
@@ -375,18 +375,23 @@ def seed(p: dict, rng: random.Random) -> dict:
                 taken[si].update(s.pk for s in block)
             plans.append((si, status, block))
 
-        available_field = _concrete_field(Showtime, "available_seats")
-        if available_field:  # a denormalised counter, if the model keeps one
-            for si, showtime in enumerate(showtimes):
-                setattr(
-                    showtime,
-                    available_field,
-                    showtime.screen.capacity - len(taken.get(si, ())),
-                )
+        # The denormalised counts the booking transactions keep on the showtime
+        # row (reservations.services.audit.seat_counts), filled from the plan.
+        hold_until = now + timedelta(seconds=HOLD_SECONDS_IN_SEED)
+        held: dict[int, int] = {}
+        for si, status, block in plans:
+            showtimes[si].has_claims = True
+            if status == ReservationStatus.HELD:
+                held[si] = held.get(si, 0) + len(block)
+        for si, seat_ids in taken.items():
+            showtime = showtimes[si]
+            showtime.seats_claimed = len(seat_ids)
+            if held.get(si):
+                showtime.hold_deadlines = [[deadline_stamp(hold_until), held[si]]]
+                showtime.holds_lapse_at = hold_until
         Showtime.objects.bulk_create(showtimes, batch_size=2000)
         t = lap("showtimes", t)
 
-        hold_until = now + timedelta(seconds=HOLD_SECONDS_IN_SEED)
         reservations = []
         for si, status, block in plans:
             showtime = showtimes[si]
@@ -463,7 +468,6 @@ def seed(p: dict, rng: random.Random) -> dict:
             s.label for s in seats_of[hold_showtime.screen_id] if s.pk not in hold_taken
         ],
         "movie": movies[len(movies) // 2].pk,
-        "available_seats_field": available_field,
         "tokens": [str(AccessToken.for_user(u)) for u in bench_users],
         "counts": {
             "theaters": len(theaters),
@@ -486,14 +490,6 @@ def seed(p: dict, rng: random.Random) -> dict:
 def _showtime_index(p: dict, *, day: int, screen: int, slot: int) -> int:
     per_day = p["theaters"] * p["screens"] * len(SLOTS)
     return day * per_day + screen * len(SLOTS) + slot
-
-
-def _concrete_field(model, name: str) -> str | None:
-    try:
-        field = model._meta.get_field(name)
-    except Exception:
-        return None
-    return name if getattr(field, "concrete", False) else None
 
 
 if __name__ == "__main__":

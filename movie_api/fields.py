@@ -56,3 +56,17 @@ class IdRelatedField(serializers.PrimaryKeyRelatedField):
         if isinstance(data, float) and not data.is_integer():
             self.fail("incorrect_type", data_type="number with a fraction")
         return super().to_internal_value(data)
+
+
+def api_datetime(value):
+    """A datetime as DRF's DateTimeField shows it (UTC here: ``...Z``), or None.
+    For lists built from plain rows (``values()``) instead of serializers."""
+    if value is None:
+        return None
+    value = value.isoformat()
+    return value[:-6] + "Z" if value.endswith("+00:00") else value
+
+
+def api_date(value):
+    """A date as DRF's DateField shows it, or None."""
+    return None if value is None else value.isoformat()

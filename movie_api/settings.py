@@ -322,6 +322,9 @@ RESERVATION_HOLD_SECONDS = env_int("RESERVATION_HOLD_SECONDS", 600)
 # Upper bound on how long a rendered seat map is reused (it is keyed by a version
 # the booking transaction bumps, and never outlives the earliest hold deadline in it).
 SEAT_MAP_CACHE_SECONDS = env_int("SEAT_MAP_CACHE_SECONDS", 60)
+# Anonymous seat-map and movie-list reads answered in front of Django from a
+# per-worker copy of its answer while their version is unchanged (movie_api/fastpath.py).
+FAST_PATH = env_bool("FAST_PATH", True)
 RESERVATION_MAX_SEATS = env_int("RESERVATION_MAX_SEATS", 10)
 # Seat hoarding limits (OWASP API6), counted over unexpired holds only.
 RESERVATION_MAX_HELD_SEATS_PER_SHOWTIME = env_int(

@@ -20,6 +20,8 @@ request adds no key: list the per-address throttle before per-username ones.
 """
 
 import hashlib
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -32,6 +34,11 @@ from rest_framework import throttling
 from rest_framework.exceptions import ParseError
 
 LOCK_TIMEOUT_SECONDS = 5
+# Without Redis, a worker takes a lease of 1/LEASE_DIVISOR of a limit from the shared
+# counter at once (one locked cache write) and spends it locally, so a high limit
+# (the anonymous one) costs a write per lease, not per request. Limits under
+# 2 * LEASE_DIVISOR stay exact per request. See _Leases.
+LEASE_DIVISOR = 100
 CACHE_ALIAS = "throttle"
 # Set on a request once a throttle has refused it (see _SettingsRateMixin).
 _REFUSED = "_refused_by_throttle"
@@ -89,6 +96,47 @@ def _serialised(key: str) -> Iterator[None]:
         yield  # per-process memory: nothing shared to protect
 
 
+class _Leases:
+    """Per-process requests taken from the shared counters but not yet spent.
+
+    A lease of ``n`` requests is recorded in the shared history at once (``n``
+    timestamps), so all workers together never admit more than the limit. What a
+    worker has leased but not spent when the window moves on is lost: at most
+    ``workers`` leases, i.e. ``workers / LEASE_DIVISOR`` of a limit, are refused
+    early. A lease is spent only within the window it was taken in, and belongs to
+    one rate (a changed rate starts afresh). Bounded (LRU), thread-safe (gthread).
+    """
+
+    MAX_KEYS = 10_000
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._leases: OrderedDict[tuple, list] = OrderedDict()
+
+    def spend(self, key: tuple, now: float) -> bool:
+        with self._lock:
+            lease = self._leases.get(key)
+            if lease is None or lease[1] <= now or lease[0] <= 0:
+                return False
+            lease[0] -= 1
+            self._leases.move_to_end(key)
+            return True
+
+    def keep(self, key: tuple, left: int, until: float) -> None:
+        with self._lock:
+            self._leases[key] = [left, until]
+            self._leases.move_to_end(key)
+            while len(self._leases) > self.MAX_KEYS:
+                self._leases.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._leases.clear()
+
+
+leases = _Leases()
+
+
 class _SettingsRateMixin:
     @property
     def cache(self):
@@ -126,29 +174,51 @@ class _SettingsRateMixin:
         cache = self.cache
         if isinstance(cache, RedisCache):
             return self._allow_with_redis_counter(cache)
-        # DRF's SimpleRateThrottle.allow_request, with the read-decide-write locked.
+        lease_size = self.num_requests // LEASE_DIVISOR
+        lease_key = (self.key, self.num_requests, self.duration)
+        if lease_size > 1 and leases.spend(lease_key, self.timer()):
+            return True
+        # DRF's SimpleRateThrottle.allow_request, with the read-decide-write locked;
+        # with a lease, it records lease_size requests at once.
         with _serialised(self.key):
             self.history = cache.get(self.key, [])
             self.now = self.timer()
             while self.history and self.history[-1] <= self.now - self.duration:
                 self.history.pop()
-            if len(self.history) >= self.num_requests:
+            free = self.num_requests - len(self.history)
+            if free <= 0:
                 return self.throttle_failure()
-            return self.throttle_success()
+            taken = min(max(lease_size, 1), free)
+            self.history[:0] = [self.now] * taken
+            cache.set(self.key, self.history, self.duration)
+        if taken > 1:
+            leases.keep(lease_key, taken - 1, self.now + self.duration)
+        return True
 
     def _allow_with_redis_counter(self, cache: RedisCache) -> bool:
         """One atomic round trip: a counter created with the first request of a
-        window and expiring with it (SET NX EX, INCR, TTL). No lock, no history
-        list: exact under any concurrency, because Redis runs INCR one at a time."""
+        window and expiring with it (SET NX EX, INCRBY, TTL). No lock, no history
+        list: exact under any concurrency, because Redis runs INCRBY one at a time.
+        A high limit is taken as leases (INCRBY the lease, see _Leases), so most
+        requests make no round trip at all."""
+        lease_size = self.num_requests // LEASE_DIVISOR
+        lease_key = (self.key, self.num_requests, self.duration)
+        now = self.timer()
+        if lease_size > 1 and leases.spend(lease_key, now):
+            return True
+        take = max(lease_size, 1)
         client = cache._cache.get_client(self.key, write=True)
         key = cache.make_key(self.key)
         pipe = client.pipeline()
         pipe.set(key, 0, ex=int(self.duration), nx=True)
-        pipe.incr(key)
+        pipe.incrby(key, take)
         pipe.ttl(key)
         _, count, ttl = pipe.execute()
         self._window_left = max(int(ttl), 1)
-        return count <= self.num_requests
+        granted = min(take, self.num_requests - (count - take))
+        if granted > 1:
+            leases.keep(lease_key, granted - 1, now + self._window_left)
+        return granted >= 1
 
     def wait(self):
         if getattr(self, "_window_left", None) is not None:

@@ -4,9 +4,13 @@ import os
 
 from django.core.wsgi import get_wsgi_application
 
+from movie_api.fastpath import FastPath
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "movie_api.settings")
 
-application = get_wsgi_application()
+# The seat map's fast path answers anonymous seat-map reads from a copy of Django's
+# own answer while the seat map's version is unchanged (movie_api/fastpath.py).
+application = FastPath(get_wsgi_application())
 
 # Import the URLconf (and with it every view) now, not on the first request, so a
 # freshly forked worker answers as fast as the others (shared/NOTES-concurrency.md).

@@ -66,3 +66,14 @@ class Movie(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class CatalogueVersion(models.Model):
+    """One row (id 1) whose ``version`` the database bumps on every write to the
+    movies table: triggers (movies/migrations/0003), so no write path can forget it.
+    Keys the copies of the movie list that movie_api/fastpath.py serves."""
+
+    version = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"movies v{self.version}"

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from movie_api.fields import api_date, api_datetime
+
 from .models import (
     MAX_DURATION_MINUTES,
     RESTRICTING_CERTIFICATES,
@@ -88,3 +90,46 @@ class MovieSerializer(serializers.ModelSerializer):
         except serializers.ValidationError as exc:
             raise serializers.ValidationError({"min_age": exc.detail}) from exc
         return attrs
+
+
+# The movie list, built from plain rows: the same fields and values as
+# MovieSerializer (tests/movies/test_rows.py compares them), without a model
+# instance and a field object per value.
+MOVIE_ROW_FIELDS = (
+    "id",
+    "title",
+    "synopsis",
+    "director",
+    "genre",
+    "language",
+    "rating_system",
+    "certificate",
+    "min_age",
+    "release_date",
+    "duration_minutes",
+    "poster_url",
+    "created_at",
+)
+
+
+def movie_rows(values) -> list[dict]:
+    """``Movie.objects.values(*MOVIE_ROW_FIELDS)`` rows as MovieSerializer shows them."""
+    return [
+        {
+            "id": row["id"],
+            "title": row["title"],
+            "synopsis": row["synopsis"],
+            "director": row["director"],
+            "genre": row["genre"],
+            "language": row["language"],
+            "rating": row["certificate"],
+            "rating_system": row["rating_system"],
+            "certificate": row["certificate"],
+            "min_age": row["min_age"],
+            "release_date": api_date(row["release_date"]),
+            "duration_minutes": row["duration_minutes"],
+            "poster_url": row["poster_url"],
+            "created_at": api_datetime(row["created_at"]),
+        }
+        for row in values
+    ]

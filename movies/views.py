@@ -4,17 +4,22 @@ from django.db import transaction
 from rest_framework import filters, viewsets
 
 from movie_api.permissions import CatalogueModelPermissions
-from movie_api.views import CatalogueSchema
+from movie_api.views import CatalogueSchema, PlainRowListMixin
 
 from .filters import MovieFilterSet
 from .models import Movie
-from .serializers import MovieSerializer
+from .serializers import MOVIE_ROW_FIELDS, MovieSerializer, movie_rows
 
 
-class MovieViewSet(viewsets.ModelViewSet):
+class MovieViewSet(PlainRowListMixin, viewsets.ModelViewSet):
     schema = CatalogueSchema()
     queryset = Movie.objects.order_by("title", "id")
     serializer_class = MovieSerializer
+    row_fields = MOVIE_ROW_FIELDS
+
+    def to_rows(self, values):
+        return movie_rows(values)
+
     permission_classes = [CatalogueModelPermissions]
     filterset_class = MovieFilterSet
     filter_backends = [

@@ -1,8 +1,11 @@
 """Showtimes: a movie on a screen at a time, with a price per seat category, in a
 format, a language and with the accessibility it offers."""
 
+from datetime import UTC, datetime
+
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from movies.models import Movie
 from theaters.models import Screen
@@ -34,6 +37,35 @@ ACCESSIBILITY_COLUMNS = {
     Accessibility.AUDIO_DESCRIPTION: "has_audio_description",
     Accessibility.RELAXED: "is_relaxed",
 }
+
+
+def deadline_stamp(moment: datetime) -> str:
+    """A hold deadline as stored in ``hold_deadlines``: UTC, fixed width, so that
+    comparing the strings compares the times."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def available_seats(
+    capacity: int,
+    claimed: int,
+    hold_deadlines: list,
+    holds_lapse_at: datetime | None,
+    now: datetime,
+) -> int:
+    """``capacity`` less the claimed seats, adding back holds lapsed by ``now``.
+
+    One comparison in the usual case (no hold has lapsed since the last booking
+    transaction released the lapsed ones); otherwise a walk over the deadlines.
+    """
+    free = capacity - claimed
+    if holds_lapse_at is None or holds_lapse_at > now:
+        return free
+    stamp = deadline_stamp(now)
+    for deadline, seats in hold_deadlines:
+        if deadline > stamp:
+            break
+        free += seats
+    return free
 
 
 class Showtime(models.Model):
@@ -86,6 +118,35 @@ class Showtime(models.Model):
         help_text="Bumped by the booking service in every transaction that changes "
         "seat state; keys the cached seat map.",
     )
+    # Seat counts kept by the booking side (reservations.services.audit
+    # .bump_seats_version recounts them inside every seat-changing transaction, under
+    # the showtime lock), so the catalogue never reads the booking tables.
+    seats_claimed = models.PositiveIntegerField(
+        default=0,
+        editable=False,
+        help_text="Seats with an active claim (sold, or held, lapsed or not) as of "
+        "the last seat-changing transaction.",
+    )
+    hold_deadlines = models.JSONField(
+        default=list,
+        blank=True,
+        editable=False,
+        help_text='The held ones among them by deadline: [["2026-05-01T20:00:00Z", 2], '
+        "...], earliest first. A hold lapses by time, without a write: readers add "
+        "back the seats whose deadline has passed (available_seats_at).",
+    )
+    holds_lapse_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="The earliest of hold_deadlines (null: no held seat).",
+    )
+    has_claims = models.BooleanField(
+        default=False,
+        editable=False,
+        help_text="A reservation, in any state, has claimed a seat of this show "
+        "(kept by the booking side with the counts).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -125,6 +186,21 @@ class Showtime(models.Model):
             for value, column in ACCESSIBILITY_COLUMNS.items()
             if getattr(self, column)
         ]
+
+    @property
+    def seats_available_now(self) -> int:
+        """Seats neither sold nor held by an unexpired hold, now (the API's
+        ``available_seats``). Reads the ``capacity`` annotation when present."""
+        capacity = getattr(self, "capacity", None)
+        if capacity is None:
+            capacity = self.screen.capacity
+        return available_seats(
+            capacity,
+            self.seats_claimed,
+            self.hold_deadlines,
+            self.holds_lapse_at,
+            timezone.now(),
+        )
 
     @property
     def ticket_prices(self) -> dict[str, dict[str, str]]:

@@ -1,60 +1,36 @@
-"""Read queries for showtimes, with the joins and the live seat count they need."""
+"""Read queries for showtimes, with the joins and the seat counts they need."""
 
 from datetime import datetime
 
-from django.db.models import (
-    Count,
-    F,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-)
-from django.db.models.functions import Coalesce
-from django.utils import timezone
+from django.db.models import F, QuerySet
 
 from movie_api.business_day import local_time
 
 from .models import Showtime
 
 
-def _claims_model():
-    # Booking state lives in the reservations app, which points at Showtime. The
-    # catalogue never imports it: the model is reached through the reverse relation.
-    return Showtime._meta.get_field("reserved_seats").related_model
-
-
-def taken_seats_subquery():
-    """Seats of a showtime that are sold or held by an unexpired hold, counted in SQL."""
-    now = timezone.now()
-    claims = (
-        _claims_model()
-        .objects.filter(showtime=OuterRef("pk"), is_active=True)
-        .filter(Q(held_until__isnull=True) | Q(held_until__gt=now))
-        .order_by()
-        .values("showtime")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    return Coalesce(Subquery(claims, output_field=IntegerField()), Value(0))
-
-
 def list_showtimes() -> QuerySet[Showtime]:
+    """Showtimes with their joins, capacity and, for ``?ordering=available_seats``,
+    the seats free as of each show's last booking transaction (``available_seats``
+    in SQL). The exact figure at this moment is ``Showtime.seats_available_now``:
+    it also adds back holds that lapsed since (see Showtime.hold_deadlines)."""
     return (
         Showtime.objects.select_related("movie", "screen", "screen__theater")
         .annotate(
             capacity=F("screen__capacity"),
-            available_seats=F("screen__capacity") - taken_seats_subquery(),
+            available_seats=F("screen__capacity") - F("seats_claimed"),
         )
         .order_by("starts_at", "id")
     )
 
 
 def has_reservations(showtime: Showtime) -> bool:
-    """Whether any reservation (in any state: they are history) claims its seats."""
-    return _claims_model().objects.filter(showtime_id=showtime.pk).order_by().exists()
+    """Whether any reservation (in any state: they are history) claims its seats.
+
+    Kept on the row by the booking side (``Showtime.has_claims``): the catalogue
+    does not read the booking tables.
+    """
+    return Showtime.objects.filter(pk=showtime.pk, has_claims=True).exists()
 
 
 def local_starts_at(showtime: Showtime) -> datetime:

@@ -10,7 +10,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from movie_api import codes
-from movie_api.fields import IdRelatedField, StrictDateTimeField
+from movie_api.business_day import local_time
+from movie_api.fields import IdRelatedField, StrictDateTimeField, api_date, api_datetime
 from movies.models import MAX_DURATION_MINUTES
 from pricing.serializers import (  # noqa: F401  (parse_price: shared money rule)
     PriceTableField,
@@ -18,7 +19,13 @@ from pricing.serializers import (  # noqa: F401  (parse_price: shared money rule
     parse_price,
 )
 
-from .models import ACCESSIBILITY_COLUMNS, Accessibility, Showtime, ShowtimeFormat
+from .models import (
+    ACCESSIBILITY_COLUMNS,
+    Accessibility,
+    Showtime,
+    ShowtimeFormat,
+    available_seats,
+)
 from .selectors import local_starts_at
 
 # Windows counted back from a start (check-in, the cancellation cutoff) need room
@@ -124,7 +131,9 @@ class ShowtimeSerializer(serializers.ModelSerializer):
     screen_name = serializers.CharField(source="screen.name", read_only=True)
     theater_name = serializers.CharField(source="screen.theater.name", read_only=True)
     capacity = serializers.IntegerField(read_only=True)
-    available_seats = serializers.IntegerField(read_only=True)
+    available_seats = serializers.IntegerField(
+        source="seats_available_now", read_only=True
+    )
     local_starts_at = serializers.SerializerMethodField(
         help_text="starts_at on the theater's clocks, with its UTC offset "
         "(ISO 8601, e.g. 2026-03-08T01:30:00-05:00)."
@@ -200,3 +209,85 @@ class ShowtimeSerializer(serializers.ModelSerializer):
         if "prices" in attrs:  # the service derives the adult prices from the table
             attrs["price_table"] = attrs.pop("prices")
         return attrs
+
+
+# The showtime list, built from plain rows: the same fields and values as
+# ShowtimeSerializer (tests/showtimes/test_rows.py compares them), without three
+# model instances, a field object per value and a query-less but costly
+# ``select_related`` per row.
+SHOWTIME_ROW_FIELDS = (
+    "id",
+    "movie_id",
+    "movie__title",
+    "screen_id",
+    "screen__name",
+    "screen__theater_id",
+    "screen__theater__name",
+    "screen__theater__timezone",
+    "screen__theater__currency",
+    "starts_at",
+    "ends_at",
+    "business_date",
+    "format",
+    "audio_language",
+    "subtitles",
+    *ACCESSIBILITY_COLUMNS.values(),
+    "prices",
+    "price_table",
+    "is_cancelled",
+    "capacity",
+    "seats_claimed",
+    "hold_deadlines",
+    "holds_lapse_at",
+    "created_at",
+)
+_ACCESSIBILITY = [
+    (str(value), column) for value, column in ACCESSIBILITY_COLUMNS.items()
+]
+
+
+def showtime_rows(values) -> list[dict]:
+    """``selectors.list_showtimes().values(*SHOWTIME_ROW_FIELDS)`` rows as
+    ShowtimeSerializer shows them."""
+    now = timezone.now()
+    rows = []
+    for row in values:
+        starts_at, prices = row["starts_at"], row["prices"]
+        rows.append(
+            {
+                "id": row["id"],
+                "movie": row["movie_id"],
+                "movie_title": row["movie__title"],
+                "screen": row["screen_id"],
+                "screen_name": row["screen__name"],
+                "theater": row["screen__theater_id"],
+                "theater_name": row["screen__theater__name"],
+                "starts_at": api_datetime(starts_at),
+                "ends_at": api_datetime(row["ends_at"]),
+                "local_starts_at": local_time(
+                    starts_at, row["screen__theater__timezone"]
+                ).isoformat(),
+                "business_date": api_date(row["business_date"]),
+                "format": row["format"],
+                "audio_language": row["audio_language"],
+                "subtitles": row["subtitles"],
+                "accessibility": [
+                    value for value, column in _ACCESSIBILITY if row[column]
+                ],
+                "prices": prices,
+                "price_table": row["price_table"]
+                or {category: {"adult": price} for category, price in prices.items()},
+                "currency": row["screen__theater__currency"],
+                "is_cancelled": row["is_cancelled"],
+                "capacity": row["capacity"],
+                "available_seats": available_seats(
+                    row["capacity"],
+                    row["seats_claimed"],
+                    row["hold_deadlines"],
+                    row["holds_lapse_at"],
+                    now,
+                ),
+                "created_at": api_datetime(row["created_at"]),
+            }
+        )
+    return rows

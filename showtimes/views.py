@@ -6,11 +6,11 @@ from rest_framework import viewsets
 from rest_framework.negotiation import DefaultContentNegotiation
 
 from movie_api.permissions import CatalogueModelPermissions
-from movie_api.views import CatalogueSchema
+from movie_api.views import CatalogueSchema, PlainRowListMixin
 
 from . import selectors, services
 from .filters import ShowtimeFilterSet
-from .serializers import ShowtimeSerializer
+from .serializers import SHOWTIME_ROW_FIELDS, ShowtimeSerializer, showtime_rows
 
 
 class FilmFormatNegotiation(DefaultContentNegotiation):
@@ -21,7 +21,7 @@ class FilmFormatNegotiation(DefaultContentNegotiation):
     settings = SimpleNamespace(URL_FORMAT_OVERRIDE=None)
 
 
-class ShowtimeViewSet(viewsets.ModelViewSet):
+class ShowtimeViewSet(PlainRowListMixin, viewsets.ModelViewSet):
     schema = CatalogueSchema()
     content_negotiation_class = FilmFormatNegotiation
     serializer_class = ShowtimeSerializer
@@ -30,6 +30,10 @@ class ShowtimeViewSet(viewsets.ModelViewSet):
     ordering_fields = ["starts_at", "ends_at", "available_seats", "capacity", "id"]
     ordering = ["starts_at", "id"]
     queryset = selectors.list_showtimes()
+    row_fields = SHOWTIME_ROW_FIELDS
+
+    def to_rows(self, values):
+        return showtime_rows(values)
 
     def get_queryset(self):
         return selectors.list_showtimes()

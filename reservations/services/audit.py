@@ -10,21 +10,27 @@ with its change was never made, so it is neither counted nor logged.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import partial
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F
 from django.utils import timezone
 
 from events.services import publish
 from movie_api import metrics
 from movie_api.logs import event_logger
 from movie_api.middleware import current_request_id
-from showtimes.models import Showtime
+from showtimes.models import Showtime, deadline_stamp
 
-from ..models import Reservation, ReservationAction, ReservationEvent, Ticket
+from ..models import (
+    Reservation,
+    ReservationAction,
+    ReservationEvent,
+    ReservedSeat,
+    Ticket,
+)
 from ..signals import announce_seats_changed
 
 
@@ -153,13 +159,51 @@ def record_event(**fields) -> ReservationEvent:
 
 
 def bump_seats_version(showtime_id: int) -> None:
-    """Bump the version that keys the cached seat map (selectors.get_seat_map_json).
+    """Bump the version that keys the cached seat map (selectors.get_seat_map_json)
+    and recount the showtime's claimed seats (``seat_counts``).
 
     Runs in the booking transaction, on the showtime row it already locks, so the
-    new version becomes visible exactly when the seat change commits.
+    new version and counts become visible exactly when the seat change commits.
+    Every seat-changing use case calls it, so a new one keeps the counts right
+    without knowing them.
     """
-    Showtime.objects.filter(pk=showtime_id).update(seats_version=F("seats_version") + 1)
+    Showtime.objects.filter(pk=showtime_id).update(
+        seats_version=F("seats_version") + 1, **seat_counts(showtime_id)
+    )
     announce_seats_changed(showtime_id)
+
+
+def seat_counts(showtime_id: int) -> dict:
+    """The showtime's denormalised seat counts, recounted from its active claims.
+
+    A recount (one aggregate over at most a screen's seats, on the showtime's
+    partial unique index) rather than +n/-n deltas: it cannot drift, whatever a
+    use case changed. Lapsed holds still active are counted with their deadline,
+    so readers add them back once it passes (``Showtime.available_seats_at``).
+    """
+    claimed, deadlines = 0, []
+    for held_until, seats in (
+        ReservedSeat.objects.filter(showtime_id=showtime_id, is_active=True)
+        .order_by("held_until")
+        .values("held_until")
+        .annotate(seats=Count("pk"))
+        .values_list("held_until", "seats")
+    ):
+        claimed += seats
+        if held_until is not None:
+            deadlines.append([deadline_stamp(held_until), seats])
+    deadlines.sort()
+    return {
+        # Claims are never deleted while their showtime stands: once true, true.
+        "has_claims": True if claimed else F("has_claims"),
+        "seats_claimed": claimed,
+        "hold_deadlines": deadlines,
+        "holds_lapse_at": _parse_stamp(deadlines[0][0]) if deadlines else None,
+    }
+
+
+def _parse_stamp(stamp: str) -> datetime:
+    return datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
 def record_check_in(

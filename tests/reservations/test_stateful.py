@@ -503,7 +503,7 @@ class BookingHistories(RuleBasedStateMachine):
     @invariant()
     def available_seats_is_capacity_minus_live_claims(self):
         listed = {
-            showtime.pk: (showtime.capacity, showtime.available_seats)
+            showtime.pk: (showtime.capacity, showtime.seats_available_now)
             for showtime in list_showtimes().filter(
                 pk__in=[s.pk for s in self.world.showtimes]
             )

@@ -3,6 +3,8 @@
 import pytest
 from django.core.cache import caches
 
+from movie_api.throttling import leases
+
 
 def _error_of(response, status_code: int, code: str) -> dict:
     """Assert the one error envelope with this status and code; return its inner object."""
@@ -27,6 +29,8 @@ def throttle_cache(db):
     """The throttles' counters (and the default cache) emptied before and after."""
     for alias in ("default", "throttle"):
         caches[alias].clear()
+    leases.clear()
     yield caches["throttle"]
     for alias in ("default", "throttle"):
         caches[alias].clear()
+    leases.clear()

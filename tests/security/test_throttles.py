@@ -746,3 +746,59 @@ def test_environment_overrides_reach_the_settings():
     }
     assert probed["num_proxies"] == 2
     assert probed["upload"] == 2048
+
+
+# --- leases: a high limit without a cache write per request ---------------------------
+
+
+def anon_history(ip: str) -> list:
+    return caches["throttle"].get(f"throttle_anon_{ip}", [])
+
+
+def test_a_high_limit_takes_a_lease_instead_of_a_write_per_request(
+    rates, django_assert_num_queries
+):
+    rates(anon="1000/min")  # leases of 10
+    MovieFactory()
+    client = APIClient()
+    client.get(MOVIES, REMOTE_ADDR="1.0.0.9")  # takes the lease, counts 10
+    assert len(anon_history("1.0.0.9")) == 10
+
+    with django_assert_num_queries(2):  # the page count and the rows: no throttle
+        assert client.get(MOVIES, REMOTE_ADDR="1.0.0.9").status_code == 200
+    for _ in range(8):
+        client.get(MOVIES, REMOTE_ADDR="1.0.0.9")
+    assert len(anon_history("1.0.0.9")) == 10
+    client.get(MOVIES, REMOTE_ADDR="1.0.0.9")  # the 11th: the next lease
+    assert len(anon_history("1.0.0.9")) == 20
+
+
+def test_leases_never_admit_more_than_the_limit_across_workers(rates, error_of):
+    """Each worker's unspent lease is lost to the others (simulated by forgetting
+    the process's leases every few requests): the total stays within the limit, and
+    only the forgotten leases are refused early."""
+    rates(anon="200/min")  # leases of 2
+    codes = []
+    for i in range(260):
+        if i % 3 == 0:
+            throttling.leases.clear()  # the next request lands on "another worker"
+        codes.append(APIClient().get(MOVIES, REMOTE_ADDR="1.0.0.10").status_code)
+
+    admitted = codes.count(status.HTTP_200_OK)
+    assert 200 * 2 // 3 <= admitted <= 200
+    assert len(anon_history("1.0.0.10")) == 200
+    assert codes[-1] == status.HTTP_429_TOO_MANY_REQUESTS
+
+
+def test_with_redis_a_high_limit_takes_leases_and_holds_exactly(request, rates):
+    request.getfixturevalue("redis_cache")
+    rates(anon="200/min")  # leases of 2
+    codes = []
+    for i in range(260):
+        if i % 3 == 0:
+            throttling.leases.clear()  # the next request lands on "another worker"
+        codes.append(APIClient().get(MOVIES, REMOTE_ADDR="1.0.0.11").status_code)
+
+    admitted = codes.count(status.HTTP_200_OK)
+    assert 200 * 2 // 3 <= admitted <= 200
+    assert codes[-1] == status.HTTP_429_TOO_MANY_REQUESTS

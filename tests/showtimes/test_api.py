@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework import status
 
-from reservations.models import Reservation, ReservedSeat
+from reservations.models import ReservedSeat
 from reservations.services import (
     cancel_reservation,
     create_reservation,
@@ -707,8 +707,14 @@ def test_anonymous_reads_list_and_detail(api_client):
     assert detail.json()["theater"] == showtime.screen.theater_id
 
 
-def test_available_seats_excludes_held_and_sold_but_not_released(api_client, user):
+def test_available_seats_excludes_held_and_sold_but_not_released(
+    api_client, user, settings, monkeypatch
+):
     showtime = ShowtimeFactory()
+    start = timezone.now()
+    create_reservation(user=user, showtime=showtime, labels=["C2"])  # will lapse
+    later = start + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS - 5)
+    monkeypatch.setattr(timezone, "now", lambda: later)
     create_reservation(user=user, showtime=showtime, labels=["A1", "A2"])
     purchase_reservation(
         reservation=create_reservation(user=user, showtime=showtime, labels=["B1"])
@@ -717,10 +723,9 @@ def test_available_seats_excludes_held_and_sold_but_not_released(api_client, use
         reservation=create_reservation(user=user, showtime=showtime, labels=["C1"]),
         actor=user,
     )
-    lapsed = create_reservation(user=user, showtime=showtime, labels=["C2"])
-    past = timezone.now() - timedelta(seconds=1)
-    Reservation.objects.filter(pk=lapsed.pk).update(expires_at=past)
-    ReservedSeat.objects.filter(reservation=lapsed).update(held_until=past)
+    # C2's hold lapses by time: no transaction releases it before this read.
+    lapsed_at = start + timedelta(seconds=settings.RESERVATION_HOLD_SECONDS + 1)
+    monkeypatch.setattr(timezone, "now", lambda: lapsed_at)
 
     body = api_client.get(f"{LIST}{showtime.pk}/").json()
 

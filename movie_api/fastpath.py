@@ -1,0 +1,311 @@
+"""A small WSGI layer in front of Django for the hottest public reads: the seat map
+and the movie list (the latter keyed by ``movies.CatalogueVersion``, which database
+triggers bump on every write to the movies table).
+
+``GET /api/showtimes/{id}/seats/`` from an anonymous caller (no Authorization, no
+Cookie) is answered from a per-process copy of what Django answered for the same
+request, while the seat map's version is unchanged. The version is read with one
+primary-key query per request: the showtime's ``seats_version`` (bumped by every
+seat-changing transaction, inside its showtime lock), its prices and start, and
+its screen's layout (seat categories and features). A hold lapses by time, without
+a write: a copy is used only until the next hold deadline (``hold_deadlines``) after
+it was taken.
+
+Why it is right:
+
+- The version is read *before* Django builds the answer it copies, so a copy is
+  never older than its version: once a sale commits, every request that starts
+  afterwards reads the new version and misses. A sold seat is never shown
+  available after the sale's commit.
+- The copy is Django's own answer (status 200, every header: content type, ETag,
+  CORS, security headers, Vary), keyed by the request headers those depend on
+  (Host, Origin, Accept, scheme, X-Forwarded-Proto, the query string); only
+  ``X-Request-ID`` is made per request, exactly as RequestIdMiddleware does.
+- ``If-None-Match`` equal to the copy's ETag is answered 304 with the headers
+  Django sent for the same 304 (copied the first time); any other conditional
+  request goes to Django.
+- The anonymous throttle counts every request answered here (the same class and
+  counters as DRF's); a refused request goes to Django, which refuses it with the
+  usual 429. The request metrics and the JSON log line are recorded as the
+  middleware would.
+
+Anything else (other paths and methods, credentials, a copy that is missing or out
+of date, a 404) goes to Django untouched. ``FAST_PATH=0`` switches it off.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import OrderedDict
+from functools import partial
+from types import SimpleNamespace
+
+from django.conf import settings
+from django.core import signals
+from django.db import connection
+from django.utils import timezone
+
+SEAT_MAP = re.compile(r"/api/showtimes/([1-9][0-9]{0,17})/seats/\Z")
+MOVIES = "/api/movies/"
+MAX_ENTRIES = 512
+# Request headers the answer (or its headers) may depend on: part of the copy's key.
+KEY_HEADERS = (
+    "QUERY_STRING",
+    "HTTP_HOST",
+    "SERVER_NAME",
+    "SERVER_PORT",
+    "HTTP_ORIGIN",
+    "HTTP_ACCEPT",
+    "HTTP_X_FORWARDED_PROTO",
+    "HTTP_X_FORWARDED_HOST",
+    "wsgi.url_scheme",
+)
+_STATUS_TEXT = {200: "200 OK", 304: "304 Not Modified"}
+
+
+class _Copy:
+    __slots__ = ("body", "etag", "headers", "not_modified", "valid_until", "version")
+
+    def __init__(self, version, valid_until, headers, body, etag):
+        self.version, self.valid_until = version, valid_until
+        self.headers, self.body, self.etag = headers, body, etag
+        self.not_modified = None  # headers of Django's 304, once seen
+
+
+class FastPath:
+    """WSGI middleware: ``FastPath(get_wsgi_application())``."""
+
+    def __init__(self, app):
+        self.app = app
+        self._copies: OrderedDict[tuple, _Copy] = OrderedDict()
+        self._lock = threading.Lock()
+        self._sql = None
+        self._movies_sql = None
+
+    # --- WSGI ----------------------------------------------------------------------
+
+    def __call__(self, environ, start_response):
+        if (
+            environ.get("REQUEST_METHOD") != "GET"
+            or "HTTP_AUTHORIZATION" in environ
+            or "HTTP_COOKIE" in environ
+            or not settings.FAST_PATH
+        ):
+            return self.app(environ, start_response)
+        path = environ.get("PATH_INFO", "")
+        if path == MOVIES:
+            route, version_of = "movie-list", self._movies_version
+        else:
+            match = SEAT_MAP.match(path)
+            if match is None:
+                return self.app(environ, start_response)
+            route = "showtime-seats"
+            version_of = partial(self._seat_map_version, int(match[1]))
+        started = time.perf_counter()
+        # As Django's handler does around a request (closes obsolete connections).
+        signals.request_started.send(sender=self.__class__, environ=environ)
+        try:
+            return self._serve(environ, start_response, route, version_of, started)
+        finally:
+            signals.request_finished.send(sender=self.__class__)
+
+    def _serve(self, environ, start_response, route, version_of, started):
+        from showtimes.models import deadline_stamp
+
+        # A fixed-width UTC stamp: compares with the hold deadlines as text.
+        now = deadline_stamp(timezone.now())
+        try:
+            found = version_of(now)
+        except Exception:  # Django answers (and reports) any database trouble
+            found = None
+        if found is None:
+            return self.app(environ, start_response)  # e.g. Django's 404
+        version, valid_until = found
+        key = (environ["PATH_INFO"], *(environ.get(h) for h in KEY_HEADERS))
+        copy = self._get(key)
+        current = (
+            copy is not None and copy.version == version and now < copy.valid_until
+        )
+        if not current:
+            return self._through(environ, start_response, key, version, valid_until)
+        if_none_match = environ.get("HTTP_IF_NONE_MATCH")
+        if if_none_match is not None and (
+            if_none_match != copy.etag or copy.not_modified is None
+        ):
+            return self._through(environ, start_response, key, version, valid_until)
+        if not _anon_throttle_allows(environ):
+            return self.app(environ, start_response)
+        request_id = _request_id(environ)
+        if if_none_match is not None:
+            status, headers, body = 304, copy.not_modified, b""
+        else:
+            status, headers, body = 200, copy.headers, copy.body
+        start_response(_STATUS_TEXT[status], [*headers, ("X-Request-ID", request_id)])
+        _observe(route, status, time.perf_counter() - started, request_id)
+        return [body]
+
+    # --- falling through, and copying what Django answers ----------------------------
+
+    def _through(self, environ, start_response, key, version, valid_until):
+        captured = {}
+
+        def capture(status, headers, exc_info=None):
+            captured["status"], captured["headers"] = status, headers
+            return start_response(status, headers, exc_info)
+
+        result = self.app(environ, capture)
+        status = captured.get("status", "")
+        if not status.startswith(("200 ", "304 ")):
+            return result
+        try:
+            body = b"".join(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        headers = [
+            (name, value)
+            for name, value in captured["headers"]
+            if name.lower() != "x-request-id"
+        ]
+        if any(name.lower() == "set-cookie" for name, _ in headers):
+            return [body]
+        etag = next((v for n, v in headers if n.lower() == "etag"), None)
+        if status.startswith("304 "):
+            copy = self._get(key)
+            if copy is not None and copy.version == version and copy.etag == etag:
+                copy.not_modified = headers
+            return [body]
+        if etag is None or "HTTP_IF_NONE_MATCH" in environ:
+            return [body]
+        copy = _Copy(version, valid_until, headers, body, etag)
+        with self._lock:
+            self._copies[key] = copy
+            self._copies.move_to_end(key)
+            while len(self._copies) > MAX_ENTRIES:
+                self._copies.popitem(last=False)
+        return [body]
+
+    def _get(self, key) -> _Copy | None:
+        with self._lock:
+            return self._copies.get(key)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._copies.clear()
+
+    # --- the version -----------------------------------------------------------------
+
+    def _seat_map_version(self, showtime_id: int, now):
+        """The seat map's version (its seats_version, prices, start and layout) and
+        the next hold deadline after ``now``; None for an unknown showtime."""
+        if self._sql is None:
+            from showtimes.models import Showtime
+            from theaters.models import Screen
+
+            quote = connection.ops.quote_name
+            self._sql = (
+                "SELECT s.seats_version, CAST(s.hold_deadlines AS TEXT), "
+                "CAST(s.prices AS TEXT), CAST(s.starts_at AS TEXT), "
+                "CAST(sc.layout AS TEXT) "
+                f"FROM {quote(Showtime._meta.db_table)} s "
+                f"JOIN {quote(Screen._meta.db_table)} sc ON sc.id = s.screen_id "
+                "WHERE s.id = %s"
+            )
+            if connection.vendor == "sqlite":
+                self._sql = self._sql.replace("%s", "?")
+        row = _fetch_one(self._sql, (showtime_id,))
+        if row is None:
+            return None
+        return (row[0], *row[2:]), _valid_until(row[1], now)
+
+    def _movies_version(self, now):
+        """The movie list's version: a counter the database itself bumps on every
+        write to the movies table (triggers, movies/migrations); None without it."""
+        if self._movies_sql is None:
+            from movies.models import CatalogueVersion
+
+            self._movies_sql = (
+                "SELECT version FROM "
+                f"{connection.ops.quote_name(CatalogueVersion._meta.db_table)} "
+                "WHERE id = 1"
+            )
+        row = _fetch_one(self._movies_sql, ())
+        return None if row is None else ((row[0],), _FOREVER)
+
+
+def _fetch_one(sql: str, params: tuple):
+    """One row through the driver's own cursor (the query is fixed and its
+    placeholders native: Django's cursor wrapper would rewrite them on every call).
+    The connection is Django's, opened and reused under its settings."""
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchone()
+    finally:
+        cursor.close()
+
+
+def _valid_until(deadlines_text: str, now: str) -> str:
+    """The first hold deadline after ``now`` (when the map changes by itself), as
+    a stamp (showtimes.models.deadline_stamp), or one after every stamp."""
+    if deadlines_text and deadlines_text != "[]":
+        for deadline, _seats in json.loads(deadlines_text):
+            if deadline > now:
+                return deadline
+    return _FOREVER
+
+
+_FOREVER = "~"  # sorts after every "YYYY-..." stamp
+
+
+def _request_id(environ) -> str:
+    from .middleware import clean_request_id
+
+    return clean_request_id(environ.get("HTTP_X_REQUEST_ID"))
+
+
+class _Anonymous:
+    """What the throttles ask of an anonymous ``request.user``."""
+
+    is_authenticated = False
+    pk = None
+
+
+_ANONYMOUS = _Anonymous()
+
+
+def _anon_throttle_allows(environ) -> bool:
+    from .throttling import AnonThrottle
+
+    # DRF's get_ident reads REMOTE_ADDR and this one header only.
+    forwarded = environ.get("HTTP_X_FORWARDED_FOR")
+    headers = {} if forwarded is None else {"x-forwarded-for": forwarded}
+    request = SimpleNamespace(META=environ, headers=headers, user=_ANONYMOUS)
+    return AnonThrottle().allow_request(request, None)
+
+
+def _observe(route: str, status: int, seconds: float, request_id: str) -> None:
+    from . import logs, metrics
+
+    metrics.observe_request(route=route, method="GET", status=status, seconds=seconds)
+    if settings.LOG_FORMAT == "json":
+        logs.request_logger.info(
+            "%s %s %s",
+            "GET",
+            route,
+            status,
+            extra={
+                "data": {
+                    "request_id": request_id,
+                    "user_id": None,
+                    "route": route,
+                    "method": "GET",
+                    "status": status,
+                    "duration_ms": round(seconds * 1000, 3),
+                }
+            },
+        )
