@@ -1,9 +1,10 @@
 """Root URLconf: each app is mounted under /api/."""
 
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .converters import IdConverter
 from .exceptions import api_not_found
 from .views import (
     HealthView,
@@ -12,6 +13,9 @@ from .views import (
     admin_login,
     metrics_view,
 )
+
+# Before the apps' URLconfs are included: they use <id:...>.
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     # Ahead of the admin's own: the same login view, rate-limited like the API's.

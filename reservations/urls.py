@@ -16,24 +16,24 @@ from .views import (
 router = SimpleRouter()
 router.register("reservations", ReservationViewSet, basename="reservation")
 urlpatterns = [
-    path("showtimes/<int:pk>/seats/", SeatMapView.as_view(), name="showtime-seats"),
+    path("showtimes/<id:pk>/seats/", SeatMapView.as_view(), name="showtime-seats"),
     path(
-        "showtimes/<int:pk>/blocks/",
+        "showtimes/<id:pk>/blocks/",
         ShowtimeBlockListView.as_view(),
         name="showtime-blocks",
     ),
     path(
-        "showtimes/<int:pk>/blocks/<int:block_id>/",
+        "showtimes/<id:pk>/blocks/<id:block_id>/",
         ShowtimeBlockDetailView.as_view(),
         name="showtime-block-detail",
     ),
     path(
-        "screens/<int:pk>/seat-blocks/",
+        "screens/<id:pk>/seat-blocks/",
         ScreenBlockListView.as_view(),
         name="screen-seat-blocks",
     ),
     path(
-        "screens/<int:pk>/seat-blocks/<int:block_id>/",
+        "screens/<id:pk>/seat-blocks/<id:block_id>/",
         ScreenBlockDetailView.as_view(),
         name="screen-seat-block-detail",
     ),

@@ -7,5 +7,5 @@ from .views import BestSeatsView, CheckInView, TicketQRCodeView
 urlpatterns = [
     path("tickets/<str:code>/qr.svg", TicketQRCodeView.as_view(), name="ticket-qr"),
     path("check-in/", CheckInView.as_view(), name="check-in"),
-    path("showtimes/<int:pk>/best-seats/", BestSeatsView.as_view(), name="best-seats"),
+    path("showtimes/<id:pk>/best-seats/", BestSeatsView.as_view(), name="best-seats"),
 ]

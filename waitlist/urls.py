@@ -9,7 +9,7 @@ router = SimpleRouter()
 router.register("waitlist", WaitlistEntryViewSet, basename="waitlist-entry")
 urlpatterns = [
     path(
-        "showtimes/<int:pk>/waitlist/",
+        "showtimes/<id:pk>/waitlist/",
         ShowtimeWaitlistView.as_view(),
         name="showtime-waitlist",
     ),

@@ -1,6 +1,7 @@
 """Fixtures for the waiting-list tests: a tiny sold-out showtime and a clock."""
 
 import pytest
+from django.core import mail
 from django.utils import timezone
 
 from tests.factories import ReservationFactory, ScreenFactory, ShowtimeFactory
@@ -46,3 +47,9 @@ def commit(django_capture_on_commit_callbacks):
     """Run what waits for the commit (the triggers, the immediate tasks) at the
     end of the block, as a real commit would."""
     return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+def offer_emails():
+    """The waiting-list offers in Django's test outbox: a cancellation that frees
+    the seats also sends its buyer a refund email (notifications)."""
+    return [m for m in mail.outbox if m.subject.startswith("Seats held for you: ")]

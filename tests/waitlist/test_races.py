@@ -34,6 +34,8 @@ from tests.reservations.helpers import run_in_threads
 from waitlist import services
 from waitlist.models import WaitlistEntry, WaitlistStatus
 
+from .conftest import offer_emails
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TRIALS = 5
@@ -104,7 +106,7 @@ def test_freed_seats_go_down_the_queue_in_order_and_once():
             assert entry.reservation.status == ReservationStatus.HELD
             assert entry.reservation.user_id == entry.user_id
             assert entry.reservation.reserved_seats.filter(is_active=True).count() == 1
-        assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        assert sorted(m.to[0] for m in offer_emails()) == sorted(
             e.user.email for e in queue[:offered]
         )
     print(f"waitlist race outcomes: {dict(outcomes)}")

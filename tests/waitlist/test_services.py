@@ -4,7 +4,6 @@ from datetime import timedelta
 from io import StringIO
 
 import pytest
-from django.core import mail
 from django.core.management import call_command
 from django.db import transaction
 
@@ -19,6 +18,8 @@ from tests.factories import (
 )
 from waitlist import selectors, services, tasks
 from waitlist.models import WaitlistEntry, WaitlistStatus
+
+from .conftest import offer_emails
 
 pytestmark = pytest.mark.django_db
 
@@ -62,7 +63,7 @@ def test_cancellation_offers_the_seat_as_a_hold_with_an_email(
     assert set(offer.reserved_seats.values_list("held_until", flat=True)) == {
         offer.expires_at
     }
-    [email] = mail.outbox
+    [email] = offer_emails()
     assert email.to == [entry.user.email]
     assert showtime.movie.title in email.subject
     assert "A2" in email.body
@@ -83,7 +84,7 @@ def test_the_offer_waits_for_the_commit(showtime, sold, buyer, commit):
 
     assert refreshed(entry) == [WaitlistStatus.WAITING]
     assert Reservation.objects.get(pk=sold["A1"].pk).status == "confirmed"
-    assert mail.outbox == []
+    assert offer_emails() == []
 
 
 def test_an_offer_can_be_bought_like_any_hold(showtime, sold, buyer, commit):
@@ -176,7 +177,7 @@ def test_an_unclaimed_offer_lapses_and_passes_to_the_next(
     lapsing.refresh_from_db()
     assert lapsing.status == ReservationStatus.EXPIRED
     assert offered_labels(second) == ["A3"]
-    assert [m.to for m in mail.outbox] == [[first.user.email], [second.user.email]]
+    assert [m.to for m in offer_emails()] == [[first.user.email], [second.user.email]]
 
 
 def test_the_periodic_job_lapses_offers(showtime, sold, buyer, clock, commit):
@@ -309,7 +310,7 @@ def test_no_email_for_an_account_without_an_address(showtime, sold, buyer, commi
         booking.cancel_reservation(reservation=sold["A1"], actor=buyer)
 
     assert refreshed(entry) == [WaitlistStatus.OFFERED]
-    assert mail.outbox == []
+    assert offer_emails() == []
 
 
 def test_wheelchair_spaces_are_not_offered(buyer, commit):
