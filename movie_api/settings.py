@@ -295,6 +295,8 @@ SIMPLE_JWT = {
 }
 
 SPECTACULAR_SETTINGS = {
+    # <id:...> (movie_api/converters.py) is an integer id, as <int:...> was.
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "maximum": 2**63 - 1}},
     "TITLE": "Movie ticket booking API",
     "DESCRIPTION": "Browse movies, theaters and showtimes; hold, purchase and cancel seats.",
     "VERSION": "1.0.0",
