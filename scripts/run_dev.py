@@ -25,6 +25,9 @@ def worker_command() -> list[str]:
             "default",
             "--job-class",
             "django_tasks_rq.Job",
+            # as `make worker`: RQ's forking worker halves throughput (docs/SCALING.md)
+            "--worker-class",
+            "rq.worker.SimpleWorker",
             "--with-scheduler",
         ]
     return [PY, "manage.py", "db_worker", "--no-reload", "--interval", "0.5"]
