@@ -9,8 +9,8 @@ from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.handlers.wsgi import WSGIHandler
 from django.core import signals
+from django.core.handlers.wsgi import WSGIHandler
 from django.db import close_old_connections, connection
 from django.utils import timezone
 
