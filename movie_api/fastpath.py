@@ -18,8 +18,9 @@ list is not limited to upcoming shows, so no other moment changes its bytes.
 Cookie) is answered from a per-process copy of what Django answered for the same
 request, while the seat map's version is unchanged. The version is read with one
 primary-key query per request: the showtime's ``seats_version`` (bumped by every
-seat-changing transaction, inside its showtime lock), its prices and start, and
-its screen's layout (seat categories and features). A hold lapses by time, without
+seat-changing transaction, inside its showtime lock) and the catalogue version
+(bumped by triggers on every change of its prices, start or screen layout: seat
+categories and features). A hold lapses by time, without
 a write: a copy is used only until the next hold deadline (``hold_deadlines``) after
 it was taken.
 
@@ -231,27 +232,27 @@ class FastPath:
     # --- the version -----------------------------------------------------------------
 
     def _seat_map_version(self, showtime_id: int, now):
-        """The seat map's version (its seats_version, prices, start and layout) and
-        the next hold deadline after ``now``; None for an unknown showtime."""
+        """The seat map's version (its seats_version, and the catalogue version for
+        its prices, start and screen layout: triggers bump it on every write of a
+        showtime's catalogue columns and of a screen) and the next hold deadline
+        after ``now``; None for an unknown showtime or without the version row."""
         if self._sql is None:
+            from movies.models import CatalogueVersion
             from showtimes.models import Showtime
-            from theaters.models import Screen
 
             quote = connection.ops.quote_name
             self._sql = (
                 "SELECT s.seats_version, CAST(s.hold_deadlines AS TEXT), "
-                "CAST(s.prices AS TEXT), CAST(s.starts_at AS TEXT), "
-                "CAST(sc.layout AS TEXT) "
-                f"FROM {quote(Showtime._meta.db_table)} s "
-                f"JOIN {quote(Screen._meta.db_table)} sc ON sc.id = s.screen_id "
-                "WHERE s.id = %s"
+                f"(SELECT version FROM {quote(CatalogueVersion._meta.db_table)} "
+                "WHERE id = 1) "
+                f"FROM {quote(Showtime._meta.db_table)} s WHERE s.id = %s"
             )
             if connection.vendor == "sqlite":
                 self._sql = self._sql.replace("%s", "?")
         row = _fetch_one(self._sql, (showtime_id,))
-        if row is None:
+        if row is None or row[2] is None:
             return None
-        return (row[0], *row[2:]), _valid_until(row[1], now)
+        return (row[0], row[2]), _valid_until(row[1], now)
 
     def _movies_version(self, now):
         """The movie list's version: a counter the database itself bumps on every

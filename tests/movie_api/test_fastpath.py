@@ -228,6 +228,26 @@ def test_prices_and_layout_reach_the_copy_at_once(fast, showtime):
     assert states == direct
 
 
+def test_without_the_triggers_a_price_change_would_not_show(fast, showtime):
+    """The negative control: prices, start and layout key the seat map through the
+    catalogue version, only as good as its triggers (showtimes/migrations/0008)."""
+    from django.db import connection
+
+    path = f"/api/showtimes/{showtime.pk}/seats/"
+    call(fast, path)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER showtimes_catalogue_bump_update")
+        else:
+            cursor.execute(
+                "DROP TRIGGER showtimes_catalogue_bump ON showtimes_showtime"
+            )
+    Showtime.objects.filter(pk=showtime.pk).update(
+        prices={"standard": "12.00", "premium": "15.50"}
+    )
+    assert json.loads(call(fast, path)[2])[0]["price"] != "12.00"  # stale
+
+
 def test_credentials_other_paths_and_unknown_showtimes_go_to_django(
     fast, django_app, showtime
 ):
@@ -294,6 +314,10 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def showtime(db):
+    from movies.models import CatalogueVersion
+
+    # The version row (a transactional test elsewhere may have flushed it).
+    CatalogueVersion.objects.get_or_create(id=1)
     return ShowtimeFactory(starts_at=timezone.now() + timedelta(days=2))
 
 
