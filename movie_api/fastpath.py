@@ -1,13 +1,26 @@
-"""A small WSGI layer in front of Django for the hottest public reads: the seat map
-and the movie list (the latter keyed by ``movies.CatalogueVersion``, which database
-triggers bump on every write to the movies table).
+"""A small WSGI layer in front of Django for the hottest public reads: the seat map,
+the movie list and the showtimes of a business date (the lists keyed by
+``movies.CatalogueVersion``, which database triggers bump on every write to the
+movies, showtimes, screens and theaters tables, except the booking side's writes
+of a showtime's seat columns; see showtimes/migrations/0008).
+
+``GET /api/showtimes/?date=YYYY-MM-DD`` (optionally with ``movie``, ``theater``,
+``page`` and ``page_size``, each once, as ids or numbers; any other query goes to
+Django) is keyed by the catalogue version and the seat part of that date's
+showtimes, read in one indexed query: the sum of their ``seats_version`` (each only
+grows, one bump per seat-changing transaction, so the sum changes with every seat
+change; a show that leaves the date is a catalogue write) and the earliest hold
+deadline among them (``holds_lapse_at``): a copy is used only until the next
+deadline after it was taken, when a lapsed hold adds seats back by itself. The
+list is not limited to upcoming shows, so no other moment changes its bytes.
 
 ``GET /api/showtimes/{id}/seats/`` from an anonymous caller (no Authorization, no
 Cookie) is answered from a per-process copy of what Django answered for the same
 request, while the seat map's version is unchanged. The version is read with one
 primary-key query per request: the showtime's ``seats_version`` (bumped by every
-seat-changing transaction, inside its showtime lock), its prices and start, and
-its screen's layout (seat categories and features). A hold lapses by time, without
+seat-changing transaction, inside its showtime lock) and the catalogue version
+(bumped by triggers on every change of its prices, start or screen layout: seat
+categories and features). A hold lapses by time, without
 a write: a copy is used only until the next hold deadline (``hold_deadlines``) after
 it was taken.
 
@@ -40,6 +53,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from datetime import UTC, date, datetime
 from functools import partial
 from types import SimpleNamespace
 
@@ -50,6 +64,18 @@ from django.utils import timezone
 
 SEAT_MAP = re.compile(r"/api/showtimes/([1-9][0-9]{0,17})/seats/\Z")
 MOVIES = "/api/movies/"
+SHOWTIMES = "/api/showtimes/"
+# The showtime list's query shapes served here: ``date`` (required) and these.
+SHOWTIME_PARAMS = {
+    "date": re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}\Z"),
+    "movie": re.compile(r"[1-9][0-9]{0,17}\Z"),
+    "theater": re.compile(r"[1-9][0-9]{0,17}\Z"),
+    "page": re.compile(r"[1-9][0-9]{0,5}\Z"),
+    "page_size": re.compile(r"[1-9][0-9]{0,5}\Z"),
+}
+# The seat part of the showtime list's version, over one business date: what
+# changes with every seat-changing transaction, and the earliest hold deadline.
+SHOWTIME_SEATS = "SUM(s.seats_version), MIN(s.holds_lapse_at)"
 MAX_ENTRIES = 512
 # Request headers the answer (or its headers) may depend on: part of the copy's key.
 KEY_HEADERS = (
@@ -84,6 +110,7 @@ class FastPath:
         self._lock = threading.Lock()
         self._sql = None
         self._movies_sql = None
+        self._showtimes_sql = None
 
     # --- WSGI ----------------------------------------------------------------------
 
@@ -98,6 +125,12 @@ class FastPath:
         path = environ.get("PATH_INFO", "")
         if path == MOVIES:
             route, version_of = "movie-list", self._movies_version
+        elif path == SHOWTIMES:
+            day = _showtime_list_date(environ.get("QUERY_STRING", ""))
+            if day is None:
+                return self.app(environ, start_response)
+            route = "showtime-list"
+            version_of = partial(self._showtime_list_version, day)
         else:
             match = SEAT_MAP.match(path)
             if match is None:
@@ -199,27 +232,27 @@ class FastPath:
     # --- the version -----------------------------------------------------------------
 
     def _seat_map_version(self, showtime_id: int, now):
-        """The seat map's version (its seats_version, prices, start and layout) and
-        the next hold deadline after ``now``; None for an unknown showtime."""
+        """The seat map's version (its seats_version, and the catalogue version for
+        its prices, start and screen layout: triggers bump it on every write of a
+        showtime's catalogue columns and of a screen) and the next hold deadline
+        after ``now``; None for an unknown showtime or without the version row."""
         if self._sql is None:
+            from movies.models import CatalogueVersion
             from showtimes.models import Showtime
-            from theaters.models import Screen
 
             quote = connection.ops.quote_name
             self._sql = (
                 "SELECT s.seats_version, CAST(s.hold_deadlines AS TEXT), "
-                "CAST(s.prices AS TEXT), CAST(s.starts_at AS TEXT), "
-                "CAST(sc.layout AS TEXT) "
-                f"FROM {quote(Showtime._meta.db_table)} s "
-                f"JOIN {quote(Screen._meta.db_table)} sc ON sc.id = s.screen_id "
-                "WHERE s.id = %s"
+                f"(SELECT version FROM {quote(CatalogueVersion._meta.db_table)} "
+                "WHERE id = 1) "
+                f"FROM {quote(Showtime._meta.db_table)} s WHERE s.id = %s"
             )
             if connection.vendor == "sqlite":
                 self._sql = self._sql.replace("%s", "?")
         row = _fetch_one(self._sql, (showtime_id,))
-        if row is None:
+        if row is None or row[2] is None:
             return None
-        return (row[0], *row[2:]), _valid_until(row[1], now)
+        return (row[0], row[2]), _valid_until(row[1], now)
 
     def _movies_version(self, now):
         """The movie list's version: a counter the database itself bumps on every
@@ -234,6 +267,81 @@ class FastPath:
             )
         row = _fetch_one(self._movies_sql, ())
         return None if row is None else ((row[0],), _FOREVER)
+
+    def _showtime_list_version(self, day: date, now: str):
+        """The showtime list's version for one business date: the catalogue version
+        and the date's seat part (SHOWTIME_SEATS); None without the version row."""
+        from showtimes.models import deadline_stamp
+
+        if self._showtimes_sql is None:
+            from movies.models import CatalogueVersion
+            from showtimes.models import Showtime
+
+            quote = connection.ops.quote_name
+            table = quote(Showtime._meta.db_table)
+            self._showtimes_sql = (
+                "SELECT (SELECT version FROM "
+                f"{quote(CatalogueVersion._meta.db_table)} WHERE id = 1), "
+                f"{SHOWTIME_SEATS} FROM {table} s WHERE s.business_date = %s",
+                f"SELECT CAST(hold_deadlines AS TEXT) FROM {table} "
+                "WHERE business_date = %s AND holds_lapse_at IS NOT NULL",
+            )
+            if connection.vendor == "sqlite":
+                self._showtimes_sql = tuple(
+                    sql.replace("%s", "?") for sql in self._showtimes_sql
+                )
+        param = day.isoformat() if connection.vendor == "sqlite" else day
+        row = _fetch_one(self._showtimes_sql[0], (param,))
+        if row is None or row[0] is None:
+            return None
+        catalogue, seats, lapse = row
+        valid_until = _FOREVER
+        if lapse is not None:
+            valid_until = deadline_stamp(_aware(lapse))
+            if valid_until <= now:  # a hold has lapsed: the next deadline after now
+                valid_until = min(
+                    (
+                        _valid_until(text, now)
+                        for (text,) in _fetch_all(self._showtimes_sql[1], (param,))
+                    ),
+                    default=_FOREVER,
+                )
+        return (catalogue, seats), valid_until
+
+
+def _showtime_list_date(query: str) -> date | None:
+    """The business date of a showtime-list query this layer serves, or None."""
+    seen = {}
+    for part in query.split("&"):
+        name, equals, value = part.partition("=")
+        pattern = SHOWTIME_PARAMS.get(name)
+        if not equals or pattern is None or name in seen or not pattern.match(value):
+            return None
+        seen[name] = value
+    if "date" not in seen:
+        return None
+    try:
+        return date.fromisoformat(seen["date"])
+    except ValueError:
+        return None
+
+
+def _aware(value) -> datetime:
+    """A DateTimeField read through the driver: aware on PostgreSQL, UTC text on
+    SQLite."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def _fetch_all(sql: str, params: tuple) -> list:
+    connection.ensure_connection()
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def _fetch_one(sql: str, params: tuple):

@@ -174,6 +174,12 @@ class Showtime(models.Model):
                 fields=["business_date", "starts_at", "id"],
                 name="showtime_business_date_idx",
             ),
+            # The fast path's version of a date's showtime list reads only this
+            # (movie_api/fastpath.py SHOWTIME_SEATS): an index-only aggregate.
+            models.Index(
+                fields=["business_date", "seats_version", "holds_lapse_at"],
+                name="showtime_date_seats_idx",
+            ),
         ]
 
     def __str__(self) -> str:

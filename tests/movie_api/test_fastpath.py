@@ -14,7 +14,14 @@ from django.utils import timezone
 
 from movie_api.fastpath import FastPath
 from reservations import services
-from reservations.services import cancellation, expiry, holds, settlement, swaps
+from reservations.services import (
+    cancellation,
+    expiry,
+    holds,
+    reconciliation,
+    settlement,
+    swaps,
+)
 from showtimes.models import Showtime
 from tests.factories import MovieFactory, ShowtimeFactory, UserFactory
 
@@ -174,7 +181,7 @@ def test_every_seat_change_shows_at_once(fast, showtime, user, gateway):
 @pytest.fixture
 def without_version_bump(monkeypatch):
     """The negative control: seat changes that do not bump the version."""
-    for module in (holds, settlement, cancellation, expiry, swaps):
+    for module in (holds, settlement, cancellation, expiry, reconciliation, swaps):
         monkeypatch.setattr(module, "bump_seats_version", lambda showtime_id: None)
 
 
@@ -219,6 +226,26 @@ def test_prices_and_layout_reach_the_copy_at_once(fast, showtime):
     states = json.loads(call(fast, path)[2])
     direct = json.loads(call(WSGIHandler(), path)[2])
     assert states == direct
+
+
+def test_without_the_triggers_a_price_change_would_not_show(fast, showtime):
+    """The negative control: prices, start and layout key the seat map through the
+    catalogue version, only as good as its triggers (showtimes/migrations/0008)."""
+    from django.db import connection
+
+    path = f"/api/showtimes/{showtime.pk}/seats/"
+    call(fast, path)
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("DROP TRIGGER showtimes_catalogue_bump_update")
+        else:
+            cursor.execute(
+                "DROP TRIGGER showtimes_catalogue_bump ON showtimes_showtime"
+            )
+    Showtime.objects.filter(pk=showtime.pk).update(
+        prices={"standard": "12.00", "premium": "15.50"}
+    )
+    assert json.loads(call(fast, path)[2])[0]["price"] != "12.00"  # stale
 
 
 def test_credentials_other_paths_and_unknown_showtimes_go_to_django(
@@ -287,6 +314,10 @@ def clock(monkeypatch):
 
 @pytest.fixture
 def showtime(db):
+    from movies.models import CatalogueVersion
+
+    # The version row (a transactional test elsewhere may have flushed it).
+    CatalogueVersion.objects.get_or_create(id=1)
     return ShowtimeFactory(starts_at=timezone.now() + timedelta(days=2))
 
 
