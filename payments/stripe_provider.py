@@ -15,7 +15,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from .exceptions import InvalidWebhook, PaymentProviderUnavailable
+from .exceptions import InvalidWebhook, PaymentProviderUnavailable, RefundRefused
 from .providers import (
     PaymentProvider,
     ProviderEvent,
@@ -125,14 +125,17 @@ class StripeProvider(PaymentProvider):
     def refund(
         self, *, payment_id: str, amount: Decimal, currency: str, idempotency_key: str
     ) -> ProviderRefund:
-        refund = self._call(
-            self.client.v1.refunds.create,
-            params={
-                "payment_intent": payment_id,
-                "amount": to_minor(amount, currency),
-            },
-            options={"idempotency_key": idempotency_key},
-        )
+        try:
+            refund = self._call(
+                self.client.v1.refunds.create,
+                params={
+                    "payment_intent": payment_id,
+                    "amount": to_minor(amount, currency),
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as exc:  # e.g. amount_too_large
+            raise RefundRefused(str(exc)) from exc
         return _refund(refund, currency)
 
     def list_refunds(self, payment_id: str) -> list[ProviderRefund]:

@@ -1,0 +1,75 @@
+"""Defects found by attacking issue 13 from outside (hostile client, auditor).
+
+Each test reproduces one defect through the API and the real ``stripe`` SDK
+against the local server (stripe_server.py), and failed before its fix.
+"""
+
+from decimal import Decimal
+
+import pytest
+from django.core.management import call_command
+from rest_framework import status
+
+from payments.models import Payment, Refund, RefundStatus
+from reservations import services
+from tests.factories import ShowtimeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def hold(user, labels=("A1",), showtime=None):
+    return services.create_reservation(
+        user=user, showtime=showtime or ShowtimeFactory(), labels=list(labels)
+    )
+
+
+def purchase(client, reservation, **body):
+    return client.post(
+        f"/api/reservations/{reservation.pk}/purchase/", body, format="json"
+    )
+
+
+def test_cancel_after_a_refund_made_at_stripe_refunds_only_what_is_left(
+    stripe, user, auth_client, django_capture_on_commit_callbacks
+):
+    """Was: Stripe refused our refund (amount_too_large, the dashboard refunded part
+    first, its webhook not yet in): the cancel answered 500 after committing, the
+    refund stayed pending for ever and reconcile_payments crashed on it."""
+    reservation = hold(user, ["A1", "A2"])
+    purchase(auth_client, reservation, payment_method="pm_card_visa")
+    payment = Payment.objects.get()
+    stripe.refund_in_dashboard(payment.provider_id, 500)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.delete(f"/api/reservations/{reservation.pk}/")
+    call_command("reconcile_payments")  # nothing left pending; must not crash
+
+    assert response.status_code == status.HTTP_204_NO_CONTENT
+    at_stripe = sorted(r["amount"] for r in stripe.refunds_of(payment.provider_id))
+    assert at_stripe == [500, 1500]  # 20.00 paid: 5.00 there, 15.00 by us
+    ours = sorted((r.amount, r.status) for r in Refund.objects.filter(payment=payment))
+    assert ours == [
+        (Decimal("5.00"), RefundStatus.SUCCEEDED),
+        (Decimal("15.00"), RefundStatus.SUCCEEDED),
+    ]
+
+
+def test_cancel_after_stripe_refunded_everything_marks_ours_failed(
+    stripe, user, auth_client, django_capture_on_commit_callbacks
+):
+    reservation = hold(user, ["A1", "A2"])
+    purchase(auth_client, reservation, payment_method="pm_card_visa")
+    payment = Payment.objects.get()
+    stripe.refund_in_dashboard(payment.provider_id, 1500)
+    stripe.refund_in_dashboard(payment.provider_id, 500)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.delete(f"/api/reservations/{reservation.pk}/")
+    call_command("reconcile_payments")
+
+    assert response.status_code == status.HTTP_204_NO_CONTENT
+    assert len(stripe.refunds_of(payment.provider_id)) == 2  # none of ours
+    refunds = Refund.objects.filter(payment=payment)
+    assert not refunds.filter(status=RefundStatus.PENDING).exists()
+    kept = refunds.exclude(status=RefundStatus.FAILED)
+    assert sum(r.amount for r in kept) == payment.amount
