@@ -62,9 +62,9 @@ def reconcile_payments() -> Counter:
         Payment.objects.filter(status=PaymentStatus.SUCCEEDED, amount__gt=0)
         .exclude(
             Exists(
-                Reservation.objects.filter(
+                Reservation.objects.filter(  # confirmed by it (cancelled since or not)
                     pk=OuterRef("reservation_id"),
-                    status=ReservationStatus.CONFIRMED,
+                    confirmed_at__isnull=False,
                     payment_reference=OuterRef("provider_id"),
                 )
             )

@@ -259,8 +259,10 @@ def already_settled(reservation: Reservation, payment: Payment) -> bool:
 
     The guard that makes a client confirmation and a webhook for the same payment
     confirm once (the race tests replace it for their negative control)."""
+    # confirmed_at stays once confirmed: a purchase cancelled since (its fee kept)
+    # was settled too, and is never refunded again by a late event or reconcile.
     return (
-        reservation.status == ReservationStatus.CONFIRMED
+        reservation.confirmed_at is not None
         and reservation.payment_reference == payment.provider_id
     ) or payment.refunds.exclude(status=RefundStatus.FAILED).exists()
 

@@ -4,10 +4,12 @@ Each test reproduces one defect through the API and the real ``stripe`` SDK
 against the local server (stripe_server.py), and failed before its fix.
 """
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from rest_framework import status
 
 from payments.models import Payment, Refund, RefundStatus
@@ -73,3 +75,26 @@ def test_cancel_after_stripe_refunded_everything_marks_ours_failed(
     assert not refunds.filter(status=RefundStatus.PENDING).exists()
     kept = refunds.exclude(status=RefundStatus.FAILED)
     assert sum(r.amount for r in kept) == payment.amount
+
+
+def test_reconcile_keeps_the_fee_of_a_purchase_cancelled_with_nothing_back(
+    stripe, user, auth_client, settings
+):
+    """Was: a purchase cancelled in a 100 % fee tier has no Refund row, so
+    reconcile_payments took its payment for unsettled and refunded it in full."""
+    settings.CANCELLATION_POLICY = ((48 * 60, Decimal("0")), (120, Decimal("100")))
+    showtime = ShowtimeFactory(starts_at=timezone.now() + timedelta(days=1))
+    reservation = hold(user, showtime=showtime)
+    purchase(auth_client, reservation, payment_method="pm_card_visa")
+    auth_client.delete(f"/api/reservations/{reservation.pk}/")
+    reservation.refresh_from_db()
+    assert (reservation.refund_amount, reservation.fee) == (
+        Decimal("0.00"),
+        Decimal("10.00"),
+    )
+
+    call_command("reconcile_payments")
+
+    payment = Payment.objects.get()
+    assert stripe.refunds_of(payment.provider_id) == []
+    assert not Refund.objects.exists()
