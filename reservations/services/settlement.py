@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from movie_api import metrics
 from movie_api.db import retry_once_on_transaction_conflict
@@ -86,7 +87,14 @@ def start_payment(
     provider = get_provider("test" if total == 0 else None)  # nothing to take
     snapshot = quote_json(offer)
     digest = hashlib.sha256(json.dumps(snapshot).encode()).hexdigest()[:16]
-    failed = reservation.payments.filter(status=PaymentStatus.FAILED).count()
+    # an attempt that failed or was refunded (lost a race) is not asked for again
+    failed = (
+        reservation.payments.filter(
+            Q(status=PaymentStatus.FAILED) | Q(refunds__isnull=False)
+        )
+        .distinct()
+        .count()
+    )
     key = f"purchase-{reservation.code}-{digest}-{payment_method or ''}-{failed}"
     currency = currency_of(reservation)
     try:

@@ -14,7 +14,10 @@ from rest_framework import status
 
 from payments.models import Payment, Refund, RefundStatus
 from reservations import services
+from reservations.models import ReservationStatus
 from tests.factories import ShowtimeFactory
+
+from .test_stripe import post_event
 
 pytestmark = pytest.mark.django_db
 
@@ -98,3 +101,27 @@ def test_reconcile_keeps_the_fee_of_a_purchase_cancelled_with_nothing_back(
     payment = Payment.objects.get()
     assert stripe.refunds_of(payment.provider_id) == []
     assert not Refund.objects.exists()
+
+
+def test_purchase_again_after_a_refunded_attempt_starts_a_new_intent(
+    stripe, user, auth_client, api_client
+):
+    """Was: the idempotency key ignored refunded attempts, so buying the same seats
+    again after a payment was refunded (the seats changed while paying, then
+    changed back) replayed the refunded intent and answered 200 with a hold and
+    no tickets."""
+    reservation = hold(user)
+    first = purchase(auth_client, reservation).json()["payment_intent"]
+    services.change_seats(reservation=reservation, labels=["A2"])
+    post_event(api_client, stripe, "payment_intent.succeeded", stripe.succeed(first))
+    assert [r["amount"] for r in stripe.refunds_of(first)] == [1000]
+    services.change_seats(reservation=reservation, labels=["A1"])
+
+    again = purchase(auth_client, reservation)
+    paid = purchase(auth_client, reservation, payment_method="pm_card_visa")
+
+    assert again.status_code == status.HTTP_202_ACCEPTED, again.content
+    assert again.json()["payment_intent"] != first
+    assert paid.status_code == status.HTTP_200_OK, paid.content
+    assert paid.json()["status"] == ReservationStatus.CONFIRMED
+    assert len(paid.json()["tickets"]) == 1
