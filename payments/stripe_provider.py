@@ -166,5 +166,12 @@ class StripeProvider(PaymentProvider):
                     metadata=dict(obj.get("metadata") or {}),
                 )
             return ProviderEvent(id=event["id"], type=event["type"], payment=payment)
-        except (stripe.SignatureVerificationError, ValueError, KeyError, TypeError):
+        except (
+            stripe.SignatureVerificationError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,  # an object that is not one (a list, a string)
+            ArithmeticError,  # an amount beyond Decimal's precision
+        ):
             raise InvalidWebhook(provider=self.name) from None

@@ -125,3 +125,38 @@ def test_purchase_again_after_a_refunded_attempt_starts_a_new_intent(
     assert paid.status_code == status.HTTP_200_OK, paid.content
     assert paid.json()["status"] == ReservationStatus.CONFIRMED
     assert len(paid.json()["tickets"]) == 1
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        [],
+        "pi_x",
+        {
+            "object": "payment_intent",
+            "id": "pi_x",
+            "status": "succeeded",
+            "amount": 10**30,
+            "currency": "usd",
+        },
+        {"object": "charge", "payment_intent": "pi_x", "amount": [], "currency": "usd"},
+    ],
+    ids=["list", "string", "huge-amount", "amount-of-wrong-type"],
+)
+def test_a_signed_event_of_the_wrong_shape_is_400_not_500(stripe, api_client, obj):
+    """Was: a correctly signed body whose object is not an object, or whose amount
+    is beyond Decimal's precision, raised out of parse_webhook (500)."""
+    from .stripe_server import sign
+
+    body = stripe.event("payment_intent.succeeded", obj)
+
+    response = api_client.post(
+        "/api/payments/stripe/webhook/",
+        data=body,
+        content_type="application/json",
+        HTTP_STRIPE_SIGNATURE=sign(body),
+    )
+
+    assert response.status_code == status.HTTP_400_BAD_REQUEST
+    assert response.json()["error"]["code"] == "invalid_webhook"
+    assert not Payment.objects.exists()
