@@ -475,14 +475,20 @@ def sync_refunds(payment: Payment) -> None:
                 mine.provider_id, mine.status = found.provider_id, found.status
                 mine.save(update_fields=["provider_id", "status", "updated_at"])
                 continue
-            Refund.objects.create(
-                payment=payment,
-                amount=found.amount,
-                provider_id=found.provider_id,
-                status=found.status,
-                reason="refunded at the provider",
-                idempotency_key=f"provider-{provider_key(payment)}-{found.provider_id}",
-            )
+            try:
+                with transaction.atomic():
+                    Refund.objects.create(
+                        payment=payment,
+                        amount=found.amount,
+                        provider_id=found.provider_id,
+                        status=found.status,
+                        reason="refunded at the provider",
+                        idempotency_key=f"provider-{provider_key(payment)}-{found.provider_id}",
+                    )
+            except IntegrityError:  # a concurrent delivery recorded it meanwhile
+                Refund.objects.filter(
+                    payment=payment, provider_id=found.provider_id
+                ).update(status=found.status)
 
 
 def provider_key(payment: Payment) -> str:

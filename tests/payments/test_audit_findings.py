@@ -160,3 +160,56 @@ def test_a_signed_event_of_the_wrong_shape_is_400_not_500(stripe, api_client, ob
     assert response.status_code == status.HTTP_400_BAD_REQUEST
     assert response.json()["error"]["code"] == "invalid_webhook"
     assert not Payment.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_charge_refunded_deliveries_at_once_both_answer_200(
+    stripe, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Was: two charge.refunded events (two refunds made at Stripe) delivered
+    together both found the refund unknown and both inserted it: the loser's
+    unique violation answered 409, so Stripe had to retry it."""
+    import contextlib
+    import threading
+
+    from payments.stripe_provider import StripeProvider
+    from tests.factories import UserFactory
+    from tests.reservations.helpers import client_for, codes_of, run_in_threads
+
+    from .stripe_server import sign
+
+    user = UserFactory()
+    reservation = hold(user, ["A1", "A2"])
+    purchase(client_for(user), reservation, payment_method="pm_card_visa")
+    intent = Payment.objects.get().provider_id
+    stripe.refund_in_dashboard(intent, 300)
+    stripe.refund_in_dashboard(intent, 200)
+    bodies = [stripe.event("charge.refunded", stripe.charge_of(intent)) for _ in "ab"]
+    both_listed = threading.Barrier(2)
+    listed = StripeProvider.list_refunds
+
+    def list_then_wait(self, payment_id):  # the seam: both read before either writes
+        found = listed(self, payment_id)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            both_listed.wait(timeout=3)
+        return found
+
+    monkeypatch.setattr(StripeProvider, "list_refunds", list_then_wait)
+
+    def deliver(i):
+        from rest_framework.test import APIClient
+
+        return APIClient().post(
+            "/api/payments/stripe/webhook/",
+            data=bodies[i],
+            content_type="application/json",
+            HTTP_STRIPE_SIGNATURE=sign(bodies[i]),
+        )
+
+    responses = run_in_threads(2, deliver)
+
+    assert codes_of(responses) == [status.HTTP_200_OK, status.HTTP_200_OK]
+    assert sorted(Refund.objects.values_list("amount", flat=True)) == [
+        Decimal("2.00"),
+        Decimal("3.00"),
+    ]
