@@ -29,6 +29,7 @@ from movie_api import metrics
 from movie_api.db import retry_once_on_transaction_conflict
 from payments.models import Payment, PaymentStatus, RefundStatus
 from payments.providers import ProviderEvent, ProviderPayment, get_provider
+from theaters.models import Seat
 
 from ..exceptions import (
     HoldExpired,
@@ -293,6 +294,9 @@ def _claim_again(reservation: Reservation, payment: Payment) -> None:
             showtime_id=reservation.showtime_id, seat_id__in=seat_ids, is_active=True
         ).exists()
     ):
+        raise lost
+    # withdrawn from sale meanwhile (a seat block has no claim row to collide with)
+    if seats.blocked_labels(reservation.showtime, [Seat(pk=pk) for pk in seat_ids]):
         raise lost
     rows = {
         row.seat_id: row

@@ -213,3 +213,34 @@ def test_two_charge_refunded_deliveries_at_once_both_answer_200(
         Decimal("2.00"),
         Decimal("3.00"),
     ]
+
+
+def test_paid_after_the_hold_lapsed_and_its_seat_was_blocked_is_refunded(
+    stripe, user, box_office_client, auth_client, api_client
+):
+    """Was: reclaiming a lapsed hold's seats checked other claims only, so a seat
+    the cinema blocked meanwhile (broken) was sold with a ticket."""
+    from reservations.models import Reservation
+
+    reservation = hold(user)
+    intent_id = purchase(auth_client, reservation).json()["payment_intent"]
+    Reservation.objects.filter(pk=reservation.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    services.expire_holds()
+    blocked = box_office_client.post(
+        f"/api/showtimes/{reservation.showtime_id}/blocks/",
+        {"seats": ["A1"], "reason": "broken"},
+        format="json",
+    )
+    assert blocked.status_code == status.HTTP_201_CREATED, blocked.content
+
+    post_event(
+        api_client, stripe, "payment_intent.succeeded", stripe.succeed(intent_id)
+    )
+
+    reservation.refresh_from_db()
+    assert reservation.status == ReservationStatus.REFUNDED
+    assert reservation.tickets.count() == 0
+    assert not reservation.reserved_seats.filter(is_active=True).exists()
+    assert [r["amount"] for r in stripe.refunds_of(intent_id)] == [1000]
