@@ -110,11 +110,14 @@ class StripeProvider(PaymentProvider):
         }
         if payment_method:
             params.update(payment_method=payment_method, confirm=True)
-        intent = self._call(
-            self.client.v1.payment_intents.create,
-            params=params,
-            options={"idempotency_key": idempotency_key},
-        )
+        try:
+            intent = self._call(
+                self.client.v1.payment_intents.create,
+                params=params,
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as exc:  # e.g. no such payment_method
+            raise declined(str(exc.code or "invalid_request")) from exc
         return _payment(intent)
 
     def retrieve_payment(self, provider_id: str) -> ProviderPayment:

@@ -96,7 +96,13 @@ def start_payment(
         .distinct()
         .count()
     )
-    key = f"purchase-{reservation.code}-{digest}-{payment_method or ''}-{failed}"
+    # the method hashed: Stripe takes keys of up to 255 characters
+    method = (
+        hashlib.sha256(payment_method.encode()).hexdigest()[:16]
+        if payment_method
+        else ""
+    )
+    key = f"purchase-{reservation.code}-{digest}-{method}-{failed}"
     currency = currency_of(reservation)
     try:
         result = provider.create_payment(

@@ -9,7 +9,8 @@ with ``Idempotent-Replayed: true``; other parameters are a 400
 ``POST /v1/refunds``, ``GET /v1/refunds?payment_intent=``. Test card
 PaymentMethods follow Stripe's test ids: ``pm_card_visa`` succeeds,
 ``pm_card_chargeDeclined`` is declined, ``pm_card_authenticationRequired`` needs
-3-D Secure (``requires_action``).
+3-D Secure (``requires_action``); any other id is 400 ``resource_missing``, and an
+``Idempotency-Key`` longer than 255 characters is refused, as at Stripe.
 
 ``sign`` signs a webhook body with Stripe's scheme (``t=...,v1=`` HMAC-SHA256 of
 ``"{t}.{body}"``), so ``stripe.Webhook.construct_event`` verifies it on our side.
@@ -138,6 +139,16 @@ class FakeStripe:
     # --- the API -------------------------------------------------------------------
 
     def _create_intent(self, params: dict) -> tuple[int, dict]:
+        method = params.get("payment_method")
+        if method and not method.startswith("pm_card_"):  # only test cards exist here
+            return 400, {
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "resource_missing",
+                    "param": "payment_method",
+                    "message": f"No such PaymentMethod: '{method}'",
+                }
+            }
         intent = {
             "id": f"pi_{secrets.token_hex(12)}",
             "object": "payment_intent",
@@ -260,6 +271,17 @@ class FakeStripe:
                 fake.requests.append(("POST", path))
                 fingerprint = f"{path}?{raw}"
                 with fake.lock:
+                    if key and len(key) > 255:
+                        return self._send(
+                            400,
+                            {
+                                "error": {
+                                    "type": "idempotency_error",
+                                    "message": "Keys for idempotent requests can only "
+                                    "be up to 255 characters long.",
+                                }
+                            },
+                        )
                     if key and key in fake.idempotency:
                         seen, code, body = fake.idempotency[key]
                         if seen != fingerprint:

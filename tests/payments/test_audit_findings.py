@@ -244,3 +244,33 @@ def test_paid_after_the_hold_lapsed_and_its_seat_was_blocked_is_refunded(
     assert reservation.tickets.count() == 0
     assert not reservation.reserved_seats.filter(is_active=True).exists()
     assert [r["amount"] for r in stripe.refunds_of(intent_id)] == [1000]
+
+
+def test_a_long_payment_method_id_is_paid_not_a_500(stripe, user, auth_client):
+    """Was: the payment method went into the idempotency key as is; with the 255
+    characters the API accepts, the key passed Stripe's limit of 255 (500)."""
+    reservation = hold(user)
+
+    response = purchase(auth_client, reservation, payment_method="pm_card_" + "v" * 247)
+
+    assert response.status_code == status.HTTP_200_OK, response.content
+    assert response.json()["status"] == ReservationStatus.CONFIRMED
+
+
+def test_an_unknown_payment_method_is_402_and_the_hold_stays(stripe, user, auth_client):
+    """Was: Stripe's 400 (No such PaymentMethod) escaped the provider as a 500."""
+    reservation = hold(user)
+
+    response = purchase(auth_client, reservation, payment_method="pm_not_a_card")
+
+    assert response.status_code == status.HTTP_402_PAYMENT_REQUIRED, response.content
+    assert response.json()["error"]["code"] == "payment_declined"
+    reservation.refresh_from_db()
+    assert reservation.status == ReservationStatus.HELD
+    assert not Payment.objects.exists()
+    assert (
+        purchase(auth_client, reservation, payment_method="pm_card_visa").json()[
+            "status"
+        ]
+        == ReservationStatus.CONFIRMED
+    )
