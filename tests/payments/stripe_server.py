@@ -54,6 +54,7 @@ class FakeStripe:
         self.requests: list[tuple[str, str]] = []
         self.delay_next_post = 0.0  # sleep after doing the work (a timeout)
         self.on_create = None  # called with the intent after it was created
+        self.refund_status = "succeeded"  # "pending": as bank debits are refunded
         self.server = None
         for port in PORTS:
             try:
@@ -79,6 +80,7 @@ class FakeStripe:
             self.requests.clear()
             self.delay_next_post = 0.0
             self.on_create = None
+            self.refund_status = "succeeded"
 
     # --- what a customer or the dashboard does at Stripe ---------------------------
 
@@ -101,6 +103,11 @@ class FakeStripe:
     def refund_in_dashboard(self, intent_id: str, amount: int) -> dict:
         with self.lock:
             return self._refund({"payment_intent": intent_id, "amount": str(amount)})[1]
+
+    def forget_idempotency_keys(self) -> None:
+        """What 24 hours do at Stripe: keys expire, a repeat is a new request."""
+        with self.lock:
+            self.idempotency.clear()
 
     def charge_of(self, intent_id: str) -> dict:
         intent = self.intents[intent_id]
@@ -200,7 +207,7 @@ class FakeStripe:
             "currency": intent["currency"],
             "payment_intent": intent["id"],
             "charge": intent["latest_charge"],
-            "status": "succeeded",
+            "status": self.refund_status,
             "created": int(time.time()),
         }
         self.refunds[refund["id"]] = refund

@@ -274,3 +274,30 @@ def test_an_unknown_payment_method_is_402_and_the_hold_stays(stripe, user, auth_
         ]
         == ReservationStatus.CONFIRMED
     )
+
+
+def test_reconcile_never_asks_again_for_a_refund_stripe_has_pending(
+    stripe, user, auth_client, django_capture_on_commit_callbacks
+):
+    """Was: reconcile_payments sent every pending refund again with its key, also
+    one Stripe had answered ``pending`` (bank debits take days). Stripe's keys
+    expire after 24 hours, so the repeat was a second refund: paid back twice."""
+    reservation = hold(user, ["A1", "A2"])
+    purchase(auth_client, reservation, payment_method="pm_card_visa")
+    intent = Payment.objects.get().provider_id
+    stripe.refund_status = "pending"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = auth_client.post(
+            f"/api/reservations/{reservation.pk}/cancel-seats/",
+            {"seats": ["A1"]},
+            format="json",
+        )
+    assert response.status_code == status.HTTP_200_OK, response.content
+    assert Refund.objects.get().status == RefundStatus.PENDING
+    stripe.forget_idempotency_keys()  # a day later
+
+    call_command("reconcile_payments")
+    call_command("reconcile_payments")
+
+    assert [r["amount"] for r in stripe.refunds_of(intent)] == [1000]
+    assert Refund.objects.count() == 1
