@@ -301,3 +301,31 @@ def test_reconcile_never_asks_again_for_a_refund_stripe_has_pending(
 
     assert [r["amount"] for r in stripe.refunds_of(intent)] == [1000]
     assert Refund.objects.count() == 1
+
+
+def test_stripe_webhooks_are_not_held_to_one_clients_rate_limit(
+    stripe, api_client, settings
+):
+    """Was: the webhook took the anonymous per-address throttle, so in a sell-out
+    Stripe's deliveries for every customer (from a few addresses) got 429."""
+    from django.core.cache import cache
+
+    from .stripe_server import sign
+
+    cache.clear()
+    settings.THROTTLE_RATES = {**settings.THROTTLE_RATES, "anon": "2/min"}
+    codes = []
+    for _ in range(3):
+        body = stripe.event("customer.created", {"object": "customer", "id": "cus_x"})
+        codes.append(
+            api_client.post(
+                "/api/payments/stripe/webhook/",
+                data=body,
+                content_type="application/json",
+                HTTP_STRIPE_SIGNATURE=sign(body),
+            ).status_code
+        )
+
+    assert codes == [status.HTTP_200_OK] * 3
+    browsing = [api_client.get("/api/movies/").status_code for _ in range(3)]
+    assert browsing[-1] == status.HTTP_429_TOO_MANY_REQUESTS  # the limit is on
