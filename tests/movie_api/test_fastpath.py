@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from movie_api.fastpath import FastPath
 from reservations import services
-from reservations.services import cancellation, expiry, holds, purchase, swaps
+from reservations.services import cancellation, expiry, holds, settlement, swaps
 from showtimes.models import Showtime
 from tests.factories import MovieFactory, ShowtimeFactory, UserFactory
 
@@ -174,7 +174,7 @@ def test_every_seat_change_shows_at_once(fast, showtime, user, gateway):
 @pytest.fixture
 def without_version_bump(monkeypatch):
     """The negative control: seat changes that do not bump the version."""
-    for module in (holds, purchase, cancellation, expiry, swaps):
+    for module in (holds, settlement, cancellation, expiry, swaps):
         monkeypatch.setattr(module, "bump_seats_version", lambda showtime_id: None)
 
 
