@@ -23,3 +23,8 @@ class InvalidWebhook(DomainError):
     status_code = status.HTTP_400_BAD_REQUEST
     code = "invalid_webhook"
     message = "The webhook's signature or body could not be verified."
+
+
+class RefundRefused(Exception):
+    """The provider refused a refund as asked (e.g. more than is left unrefunded,
+    because some was refunded at the provider meanwhile). Internal: never shown."""

@@ -15,7 +15,7 @@ from typing import Any
 import stripe
 from django.conf import settings
 
-from .exceptions import InvalidWebhook, PaymentProviderUnavailable
+from .exceptions import InvalidWebhook, PaymentProviderUnavailable, RefundRefused
 from .providers import (
     PaymentProvider,
     ProviderEvent,
@@ -110,11 +110,14 @@ class StripeProvider(PaymentProvider):
         }
         if payment_method:
             params.update(payment_method=payment_method, confirm=True)
-        intent = self._call(
-            self.client.v1.payment_intents.create,
-            params=params,
-            options={"idempotency_key": idempotency_key},
-        )
+        try:
+            intent = self._call(
+                self.client.v1.payment_intents.create,
+                params=params,
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as exc:  # e.g. no such payment_method
+            raise declined(str(exc.code or "invalid_request")) from exc
         return _payment(intent)
 
     def retrieve_payment(self, provider_id: str) -> ProviderPayment:
@@ -125,14 +128,17 @@ class StripeProvider(PaymentProvider):
     def refund(
         self, *, payment_id: str, amount: Decimal, currency: str, idempotency_key: str
     ) -> ProviderRefund:
-        refund = self._call(
-            self.client.v1.refunds.create,
-            params={
-                "payment_intent": payment_id,
-                "amount": to_minor(amount, currency),
-            },
-            options={"idempotency_key": idempotency_key},
-        )
+        try:
+            refund = self._call(
+                self.client.v1.refunds.create,
+                params={
+                    "payment_intent": payment_id,
+                    "amount": to_minor(amount, currency),
+                },
+                options={"idempotency_key": idempotency_key},
+            )
+        except stripe.InvalidRequestError as exc:  # e.g. amount_too_large
+            raise RefundRefused(str(exc)) from exc
         return _refund(refund, currency)
 
     def list_refunds(self, payment_id: str) -> list[ProviderRefund]:
@@ -163,5 +169,12 @@ class StripeProvider(PaymentProvider):
                     metadata=dict(obj.get("metadata") or {}),
                 )
             return ProviderEvent(id=event["id"], type=event["type"], payment=payment)
-        except (stripe.SignatureVerificationError, ValueError, KeyError, TypeError):
+        except (
+            stripe.SignatureVerificationError,
+            ValueError,
+            KeyError,
+            TypeError,
+            AttributeError,  # an object that is not one (a list, a string)
+            ArithmeticError,  # an amount beyond Decimal's precision
+        ):
             raise InvalidWebhook(provider=self.name) from None

@@ -24,6 +24,10 @@ class _RawParser(BaseParser):
 class StripeWebhookView(APIView):
     authentication_classes: list = []
     permission_classes = [permissions.AllowAny]
+    # Stripe posts every customer's events from a few addresses: a per-address
+    # limit meant for one client would refuse them in a sell-out (429, retried
+    # by Stripe hours later, the holds lapsed). The signature is the gate.
+    throttle_classes: list = []
     parser_classes = [_RawParser]
 
     @extend_schema(

@@ -3,8 +3,9 @@
 Never a confirmed reservation without a succeeded payment; never a succeeded
 payment without tickets or a refund. Each pass:
 
-1. sends again every refund left pending (a provider timeout), with its own
-   idempotency key, so the provider refunds it once;
+1. makes pending refunds agree with the provider's, then sends again those it
+   never had (a provider timeout), with their own idempotency key, so the
+   provider refunds each once (never one it has, whose key may have expired);
 2. asks the provider about every pending or failed payment (a webhook that never
    came; a customer may retry a failed one) and settles those that succeeded;
 3. settles every succeeded payment that confirmed nothing and was not refunded
@@ -30,7 +31,7 @@ from ..models import Reservation, ReservationAction, ReservationStatus, Reserved
 from . import locking
 from .audit import bump_seats_version, record_event
 from .refunds import send_refund
-from .settlement import settle_payment
+from .settlement import settle_payment, sync_refunds
 
 
 def reconcile_payments() -> Counter:
@@ -40,8 +41,14 @@ def reconcile_payments() -> Counter:
         "payment"
     ):
         try:
-            send_refund(refund)
-            done["refunds_sent"] += 1
+            # Ask what the provider has first: a refund it made (answered pending,
+            # or the answer was lost) is never asked for again, as Stripe's
+            # idempotency keys expire after 24 hours and a repeat would pay twice.
+            sync_refunds(refund.payment)
+            refund.refresh_from_db()
+            if refund.status == RefundStatus.PENDING and not refund.provider_id:
+                send_refund(refund)
+                done["refunds_sent"] += 1
         except PaymentProviderUnavailable:
             done["provider_unavailable"] += 1
     open_payments = Payment.objects.filter(
@@ -62,9 +69,9 @@ def reconcile_payments() -> Counter:
         Payment.objects.filter(status=PaymentStatus.SUCCEEDED, amount__gt=0)
         .exclude(
             Exists(
-                Reservation.objects.filter(
+                Reservation.objects.filter(  # confirmed by it (cancelled since or not)
                     pk=OuterRef("reservation_id"),
-                    status=ReservationStatus.CONFIRMED,
+                    confirmed_at__isnull=False,
                     payment_reference=OuterRef("provider_id"),
                 )
             )

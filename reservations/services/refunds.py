@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django.db.models import Sum
 
-from payments.exceptions import PaymentProviderUnavailable
+from payments.exceptions import PaymentProviderUnavailable, RefundRefused
 from payments.models import Payment, PaymentStatus, Refund, RefundStatus
 from payments.providers import get_provider
 
@@ -96,16 +96,60 @@ def send_refund(refund: Refund) -> Refund:
     stays pending).
     """
     payment = refund.payment
-    result = get_provider(payment.provider).refund(
+    provider = get_provider(payment.provider)
+    try:
+        result = _ask(provider, payment, refund)
+    except RefundRefused:
+        # Refunded at the provider meanwhile (the dashboard): learn its refunds,
+        # fit this one to what is left and ask once more, under a new key.
+        refund = _fit_to_provider(refund)
+        if refund.status != RefundStatus.PENDING:  # nothing left, or known there
+            return refund
+        try:
+            result = _ask(provider, payment, refund)
+        except RefundRefused:
+            logger.error("refund %s refused by the provider", refund.idempotency_key)
+            Refund.objects.filter(pk=refund.pk).update(status=RefundStatus.FAILED)
+            refund.refresh_from_db()
+            return refund
+    Refund.objects.filter(pk=refund.pk).update(
+        provider_id=result.provider_id, status=result.status
+    )
+    refund.refresh_from_db()
+    return refund
+
+
+def _ask(provider, payment: Payment, refund: Refund):
+    return provider.refund(
         payment_id=payment.provider_id,
         amount=refund.amount,
         currency=payment.currency,
         idempotency_key=refund.idempotency_key,
     )
-    Refund.objects.filter(pk=refund.pk).update(
-        provider_id=result.provider_id, status=result.status
-    )
-    refund.refresh_from_db()
+
+
+def _fit_to_provider(refund: Refund) -> Refund:
+    """Record the provider's refunds of the payment, then shrink the pending
+    ``refund`` to what is left of the payment (marked failed if nothing is)."""
+    from .settlement import sync_refunds
+
+    sync_refunds(refund.payment)
+    with transaction.atomic():
+        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
+        refund = Refund.objects.get(pk=refund.pk)
+        if refund.status != RefundStatus.PENDING:  # the provider had it after all
+            return refund
+        others = payment.refunds.exclude(pk=refund.pk).exclude(
+            status=RefundStatus.FAILED
+        ).aggregate(total=Sum("amount"))["total"] or Decimal("0.00")
+        left = payment.amount - others
+        if left <= 0:
+            refund.status = RefundStatus.FAILED
+            refund.save(update_fields=["status", "updated_at"])
+            return refund
+        refund.amount = min(refund.amount, left)
+        refund.idempotency_key = f"{refund.idempotency_key}-fit"
+        refund.save(update_fields=["amount", "idempotency_key", "updated_at"])
     return refund
 
 

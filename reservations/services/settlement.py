@@ -23,11 +23,13 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from movie_api import metrics
 from movie_api.db import retry_once_on_transaction_conflict
 from payments.models import Payment, PaymentStatus, RefundStatus
 from payments.providers import ProviderEvent, ProviderPayment, get_provider
+from theaters.models import Seat
 
 from ..exceptions import (
     HoldExpired,
@@ -86,8 +88,21 @@ def start_payment(
     provider = get_provider("test" if total == 0 else None)  # nothing to take
     snapshot = quote_json(offer)
     digest = hashlib.sha256(json.dumps(snapshot).encode()).hexdigest()[:16]
-    failed = reservation.payments.filter(status=PaymentStatus.FAILED).count()
-    key = f"purchase-{reservation.code}-{digest}-{payment_method or ''}-{failed}"
+    # an attempt that failed or was refunded (lost a race) is not asked for again
+    failed = (
+        reservation.payments.filter(
+            Q(status=PaymentStatus.FAILED) | Q(refunds__isnull=False)
+        )
+        .distinct()
+        .count()
+    )
+    # the method hashed: Stripe takes keys of up to 255 characters
+    method = (
+        hashlib.sha256(payment_method.encode()).hexdigest()[:16]
+        if payment_method
+        else ""
+    )
+    key = f"purchase-{reservation.code}-{digest}-{method}-{failed}"
     currency = currency_of(reservation)
     try:
         result = provider.create_payment(
@@ -259,8 +274,10 @@ def already_settled(reservation: Reservation, payment: Payment) -> bool:
 
     The guard that makes a client confirmation and a webhook for the same payment
     confirm once (the race tests replace it for their negative control)."""
+    # confirmed_at stays once confirmed: a purchase cancelled since (its fee kept)
+    # was settled too, and is never refunded again by a late event or reconcile.
     return (
-        reservation.status == ReservationStatus.CONFIRMED
+        reservation.confirmed_at is not None
         and reservation.payment_reference == payment.provider_id
     ) or payment.refunds.exclude(status=RefundStatus.FAILED).exists()
 
@@ -283,6 +300,9 @@ def _claim_again(reservation: Reservation, payment: Payment) -> None:
             showtime_id=reservation.showtime_id, seat_id__in=seat_ids, is_active=True
         ).exists()
     ):
+        raise lost
+    # withdrawn from sale meanwhile (a seat block has no claim row to collide with)
+    if seats.blocked_labels(reservation.showtime, [Seat(pk=pk) for pk in seat_ids]):
         raise lost
     rows = {
         row.seat_id: row
@@ -465,14 +485,20 @@ def sync_refunds(payment: Payment) -> None:
                 mine.provider_id, mine.status = found.provider_id, found.status
                 mine.save(update_fields=["provider_id", "status", "updated_at"])
                 continue
-            Refund.objects.create(
-                payment=payment,
-                amount=found.amount,
-                provider_id=found.provider_id,
-                status=found.status,
-                reason="refunded at the provider",
-                idempotency_key=f"provider-{provider_key(payment)}-{found.provider_id}",
-            )
+            try:
+                with transaction.atomic():
+                    Refund.objects.create(
+                        payment=payment,
+                        amount=found.amount,
+                        provider_id=found.provider_id,
+                        status=found.status,
+                        reason="refunded at the provider",
+                        idempotency_key=f"provider-{provider_key(payment)}-{found.provider_id}",
+                    )
+            except IntegrityError:  # a concurrent delivery recorded it meanwhile
+                Refund.objects.filter(
+                    payment=payment, provider_id=found.provider_id
+                ).update(status=found.status)
 
 
 def provider_key(payment: Payment) -> str:

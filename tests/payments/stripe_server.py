@@ -9,7 +9,8 @@ with ``Idempotent-Replayed: true``; other parameters are a 400
 ``POST /v1/refunds``, ``GET /v1/refunds?payment_intent=``. Test card
 PaymentMethods follow Stripe's test ids: ``pm_card_visa`` succeeds,
 ``pm_card_chargeDeclined`` is declined, ``pm_card_authenticationRequired`` needs
-3-D Secure (``requires_action``).
+3-D Secure (``requires_action``); any other id is 400 ``resource_missing``, and an
+``Idempotency-Key`` longer than 255 characters is refused, as at Stripe.
 
 ``sign`` signs a webhook body with Stripe's scheme (``t=...,v1=`` HMAC-SHA256 of
 ``"{t}.{body}"``), so ``stripe.Webhook.construct_event`` verifies it on our side.
@@ -53,6 +54,7 @@ class FakeStripe:
         self.requests: list[tuple[str, str]] = []
         self.delay_next_post = 0.0  # sleep after doing the work (a timeout)
         self.on_create = None  # called with the intent after it was created
+        self.refund_status = "succeeded"  # "pending": as bank debits are refunded
         self.server = None
         for port in PORTS:
             try:
@@ -78,6 +80,7 @@ class FakeStripe:
             self.requests.clear()
             self.delay_next_post = 0.0
             self.on_create = None
+            self.refund_status = "succeeded"
 
     # --- what a customer or the dashboard does at Stripe ---------------------------
 
@@ -100,6 +103,11 @@ class FakeStripe:
     def refund_in_dashboard(self, intent_id: str, amount: int) -> dict:
         with self.lock:
             return self._refund({"payment_intent": intent_id, "amount": str(amount)})[1]
+
+    def forget_idempotency_keys(self) -> None:
+        """What 24 hours do at Stripe: keys expire, a repeat is a new request."""
+        with self.lock:
+            self.idempotency.clear()
 
     def charge_of(self, intent_id: str) -> dict:
         intent = self.intents[intent_id]
@@ -138,6 +146,16 @@ class FakeStripe:
     # --- the API -------------------------------------------------------------------
 
     def _create_intent(self, params: dict) -> tuple[int, dict]:
+        method = params.get("payment_method")
+        if method and not method.startswith("pm_card_"):  # only test cards exist here
+            return 400, {
+                "error": {
+                    "type": "invalid_request_error",
+                    "code": "resource_missing",
+                    "param": "payment_method",
+                    "message": f"No such PaymentMethod: '{method}'",
+                }
+            }
         intent = {
             "id": f"pi_{secrets.token_hex(12)}",
             "object": "payment_intent",
@@ -189,7 +207,7 @@ class FakeStripe:
             "currency": intent["currency"],
             "payment_intent": intent["id"],
             "charge": intent["latest_charge"],
-            "status": "succeeded",
+            "status": self.refund_status,
             "created": int(time.time()),
         }
         self.refunds[refund["id"]] = refund
@@ -260,6 +278,17 @@ class FakeStripe:
                 fake.requests.append(("POST", path))
                 fingerprint = f"{path}?{raw}"
                 with fake.lock:
+                    if key and len(key) > 255:
+                        return self._send(
+                            400,
+                            {
+                                "error": {
+                                    "type": "idempotency_error",
+                                    "message": "Keys for idempotent requests can only "
+                                    "be up to 255 characters long.",
+                                }
+                            },
+                        )
                     if key and key in fake.idempotency:
                         seen, code, body = fake.idempotency[key]
                         if seen != fingerprint:
