@@ -29,7 +29,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
 
 from movie_api.db import retry_once_on_transaction_conflict
 from movie_api.permissions import may_cancel_after_cutoff
@@ -386,10 +385,12 @@ def _close(
 def _refund_on_commit(
     reservation: Reservation, amount: Decimal, *, reason: str, actor: User | None
 ) -> None:
+    """Record the refund in the deciding transaction; the provider is asked once
+    it commits (``refund_payment``). A crash between the commit and that call
+    leaves a pending ``Refund`` that ``reconcile_payments`` sends, not a refund
+    the books promise and nobody owes."""
     if amount > 0:
-        transaction.on_commit(
-            lambda: refund_payment(reservation, amount, reason=reason, actor=actor)
-        )
+        refund_payment(reservation, amount, reason=reason, actor=actor)
 
 
 def lock_used_tickets(reservation: Reservation) -> set[int]:

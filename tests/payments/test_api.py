@@ -2,9 +2,11 @@
 
 import importlib
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.apps import apps
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -68,6 +70,35 @@ def test_cancel_refunds_through_the_payment_provider_and_stores_the_refund(
     )
     assert refund.provider_id.startswith("test_re_")
     assert gateway.refunds == [(reservation.payment_reference, Decimal("10.00"))]
+
+
+@pytest.mark.parametrize("how", ["cancel", "cancel_seats", "refund_in_full"])
+def test_a_refund_is_recorded_with_the_cancel_that_decides_it(
+    user, gateway, staff, how, django_capture_on_commit_callbacks
+):
+    """The Refund row commits with the cancel; only the provider call waits for
+    the commit. A process that dies right after the commit (its on-commit
+    callbacks never run) leaves a pending refund, which reconciliation sends once."""
+    reservation = bought(user, ["A1", "A2"])
+    with django_capture_on_commit_callbacks(execute=False):  # the "crash"
+        if how == "cancel":
+            services.cancel_reservation(reservation=reservation, actor=user)
+        elif how == "cancel_seats":
+            services.cancel_seats(reservation=reservation, labels=["A2"], actor=user)
+        else:
+            services.refund_in_full(reservation=reservation, actor=staff, reason="x")
+    owed = Reservation.objects.get(pk=reservation.pk).refund_amount
+
+    (refund,) = Refund.objects.all()
+    assert (refund.amount, refund.status) == (owed, "pending")
+    assert gateway.refunds == []
+
+    call_command("reconcile_payments", stdout=StringIO())
+    call_command("reconcile_payments", stdout=StringIO())
+
+    refund.refresh_from_db()
+    assert refund.status == "succeeded"
+    assert gateway.refunds == [(reservation.payment_reference, owed)]
 
 
 def test_refund_payment_never_refunds_more_than_was_paid(
